@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace septum::aarch64 {
+
+// Saved by vectors.S; layout is fixed by its save_frame macro.
+struct ExceptionFrame {
+  uint64_t x[31];
+  uint64_t elr;
+  uint64_t spsr;
+  uint64_t esr;
+  uint64_t far;
+};
+static_assert(offsetof(ExceptionFrame, elr) == 248);
+static_assert(offsetof(ExceptionFrame, spsr) == 256);
+static_assert(offsetof(ExceptionFrame, esr) == 264);
+static_assert(offsetof(ExceptionFrame, far) == 272);
+static_assert(sizeof(ExceptionFrame) <= 288);
+
+// Called for every physical IRQ taken at EL2; it acknowledges the GIC itself.
+using IrqHandler = void (*)();
+void set_irq_handler(IrqHandler handler);
+
+}  // namespace septum::aarch64

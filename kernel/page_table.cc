@@ -1,0 +1,109 @@
+#include "kernel/page_table.h"
+
+#include "kernel/arch.h"
+#include "kernel/arch/aarch64/descriptor.h"
+
+namespace septum {
+
+namespace {
+
+using namespace aarch64;
+
+constexpr uint64_t kInputLimit = uint64_t{1} << level_shift(0) << 9;  // 2^48
+
+uint64_t* table_at(uint64_t pa) { return static_cast<uint64_t*>(arch::phys_to_virt(pa)); }
+
+uint64_t leaf_descriptor(uint64_t pa, unsigned level, MapAttributes a) {
+  unsigned index = a.type == MemoryType::device ? kMairDeviceIndex : kMairNormalIndex;
+  uint64_t d = pa | kValid | kAccessFlag | kApRes1 | (uint64_t{index} << kAttrIndexShift);
+  if (level == kLevels - 1) d |= kTableOrPage;
+  if (a.type == MemoryType::normal) d |= kInnerShareable;
+  if (!a.writable) d |= kApReadOnly;
+  if (!a.executable) d |= kExecuteNever;
+  return d;
+}
+
+MapAttributes leaf_attributes(uint64_t d) {
+  unsigned index = static_cast<unsigned>((d >> kAttrIndexShift) & 7);
+  return {index == kMairDeviceIndex ? MemoryType::device : MemoryType::normal, (d & kApReadOnly) == 0,
+          (d & kExecuteNever) == 0};
+}
+
+bool is_table(uint64_t d, unsigned level) { return level < kLevels - 1 && (d & kTableOrPage); }
+
+}  // namespace
+
+Status PageTable::new_table(uint64_t& pa) {
+  auto page = allocator_.alloc();
+  if (!page) return Status::error("page table: out of memory for a translation table");
+  uint64_t* t = table_at(*page);
+  for (unsigned i = 0; i < kEntriesPerTable; ++i) t[i] = 0;
+  ++stats_.tables;
+  pa = *page;
+  return Status::ok();
+}
+
+Status PageTable::init() { return new_table(root_); }
+
+Status PageTable::map(uint64_t va, uint64_t pa, uint64_t size, MapAttributes attributes) {
+  constexpr uint64_t kPageMask = (uint64_t{1} << kGranuleShift) - 1;
+  if ((va | pa | size) & kPageMask) {
+    return Status::error("page table: map of {:#x} -> {:#x} size {:#x} is not page aligned", va, pa, size);
+  }
+  if (size == 0 || va + size > kInputLimit || va + size < va || pa + size > kInputLimit || pa + size < pa) {
+    return Status::error("page table: map of {:#x} -> {:#x} size {:#x} is out of range", va, pa, size);
+  }
+  return map_level(root_, 0, va, pa, size, attributes);
+}
+
+Status PageTable::map_level(uint64_t table, unsigned level, uint64_t va, uint64_t pa, uint64_t size,
+                            MapAttributes attributes) {
+  uint64_t* entries = table_at(table);
+  uint64_t block = uint64_t{1} << level_shift(level);
+  while (size > 0) {
+    uint64_t& entry = entries[(va >> level_shift(level)) % kEntriesPerTable];
+    bool fits = level >= kFirstBlockLevel && ((va | pa) & (block - 1)) == 0 && size >= block;
+    uint64_t chunk = block - (va & (block - 1));
+    if (chunk > size) chunk = size;
+    if (fits) {
+      if (entry & kValid) return Status::error("page table: {:#x} is already mapped", va);
+      entry = leaf_descriptor(pa, level, attributes);
+      if (level == 1) ++stats_.blocks_1g;
+      if (level == 2) ++stats_.blocks_2m;
+      if (level == 3) ++stats_.pages_4k;
+    } else {
+      if ((entry & kValid) && !is_table(entry, level)) {
+        return Status::error("page table: {:#x} is already mapped by a block", va);
+      }
+      if (!(entry & kValid)) {
+        uint64_t next = 0;
+        SEPTUM_TRY(new_table(next));
+        entry = next | kValid | kTableOrPage;
+      }
+      SEPTUM_TRY(map_level(entry & kOutputAddressMask, level + 1, va, pa, chunk, attributes));
+    }
+    va += chunk;
+    pa += chunk;
+    size -= chunk;
+  }
+  return Status::ok();
+}
+
+std::optional<PageTable::Translation> PageTable::translate(uint64_t va) const {
+  if (va >= kInputLimit) return std::nullopt;
+  uint64_t table = root_;
+  for (unsigned level = 0; level < kLevels; ++level) {
+    uint64_t entry = table_at(table)[(va >> level_shift(level)) % kEntriesPerTable];
+    if (!(entry & kValid)) return std::nullopt;
+    if (is_table(entry, level)) {
+      table = entry & kOutputAddressMask;
+      continue;
+    }
+    uint64_t offset_mask = (uint64_t{1} << level_shift(level)) - 1;
+    return Translation{(entry & kOutputAddressMask & ~offset_mask) | (va & offset_mask), leaf_attributes(entry),
+                       level};
+  }
+  return std::nullopt;
+}
+
+}  // namespace septum
