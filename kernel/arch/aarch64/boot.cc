@@ -175,8 +175,10 @@ void wait_for(std::atomic<bool>& flag, const char* what, size_t index) {
 void print_boot_report() {
   const Platform& p = core.platform;
   GicV3::Info gic = core.gic.info();
+  size_t online = 0;
+  for (size_t i = 0; i < p.cpu_count; ++i) online += core.cpus[i].online.load() ? 1 : 0;
   log("Septum {} boot report", kVersion);
-  log("  cpus online: {} of {} at EL2", p.cpu_count, p.cpu_count);
+  log("  cpus online: {} of {} at EL2", online, p.cpu_count);
   for (size_t i = 0; i < p.cpu_count; ++i) {
     log("    cpu{} mpidr {:#x} online, {} timer interrupts", i, core.cpus[i].mpidr,
         core.cpus[i].timer_interrupts.load());
