@@ -136,6 +136,10 @@ class Runner:
         except OSError as e:
             sys.stderr.write(f"qemu_runner: cannot start {cmd[0]}: {e}\n")
             return EXIT_QEMU_FAILED
+        pid_file = os.environ.get("SEPTUM_QEMU_PID_FILE")
+        if pid_file:  # lets the runner's own test check that QEMU is gone
+            with open(pid_file, "w") as f:
+                f.write(str(self.qemu.pid))
         deadline = time.monotonic() + self.args.timeout if self.args.timeout > 0 else None
         out = sys.stdout.buffer
         fd = self.qemu.stdout.fileno()
