@@ -122,6 +122,7 @@ Status Fdt::open(const void* blob, size_t available, Fdt& out) {
         if (!len) return Status::error("device tree: unterminated node name at {:#x}", at);
         if (depth == 0 && *len != 0) return Status::error("device tree: root node has a name");
         if (depth != 0 && *len == 0) return Status::error("device tree: unnamed node at {:#x}", at);
+        if (depth == 0) fdt.root_offset_ = at;
         pos = align4(pos + *len + 1);
         if (++depth > kMaxDepth) return Status::error("device tree: nesting deeper than {}", kMaxDepth);
         root_seen = true;
@@ -206,7 +207,7 @@ std::optional<Fdt::Node> Fdt::first_child(Node node) const {
 }
 
 std::optional<Fdt::Node> Fdt::next_sibling(Node node) const {
-  if (node.offset == 0) return std::nullopt;
+  if (node.offset == root_offset_) return std::nullopt;
   uint32_t pos = skip_subtree(node);
   for (;;) {
     uint32_t token = be32(pos);

@@ -49,7 +49,8 @@ class Fdt final {
   static Status open(const void* blob, size_t available, Fdt& out);
 
   uint32_t total_size() const { return total_size_; }
-  Node root() const { return {0}; }
+  // FDT_NOP tokens may precede the root node, so it need not be at offset 0.
+  Node root() const { return {root_offset_}; }
   std::optional<Node> first_child(Node node) const;
   std::optional<Node> next_sibling(Node node) const;
   std::optional<Node> parent(Node node) const;
@@ -88,6 +89,7 @@ class Fdt final {
   uint32_t total_size_ = 0;
   uint32_t structure_size_ = 0;
   uint32_t strings_size_ = 0;
+  uint32_t root_offset_ = 0;
   uint32_t reservation_offset_ = 0;
   size_t reservation_count_ = 0;
 };

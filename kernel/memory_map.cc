@@ -34,6 +34,8 @@ Status MemoryMap::add(Range ram) {
 }
 
 Status MemoryMap::reserve(Range range) {
+  // Nothing to remove; below, an empty range would split a free range around a zero-length hole.
+  if (range.size == 0) return Status::ok();
   uint64_t base = align_down(range.base, kPageSize);
   uint64_t end = align_up(range.end() < range.base ? ~0ull : range.end(), kPageSize);
   for (size_t i = 0; i < count_;) {

@@ -25,8 +25,9 @@ class PageAllocator final {
 
   // 2^order contiguous pages, aligned to their size; nullopt when none fit.
   std::optional<uint64_t> alloc(unsigned order = 0);
-  // Returns pages obtained from alloc(order); an address that was not
-  // allocated with that order is refused and reported.
+  // Returns 2^order pages obtained from alloc(). The bitmap keeps no orders:
+  // a range that is not entirely allocated, misaligned or outside managed
+  // memory is refused and reported.
   Status free(uint64_t pa, unsigned order = 0);
 
   uint64_t free_pages() const { return free_pages_; }
