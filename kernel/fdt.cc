@@ -4,21 +4,7 @@ namespace septum {
 
 namespace {
 
-constexpr uint32_t kBeginNode = 1;
-constexpr uint32_t kEndNode = 2;
-constexpr uint32_t kProp = 3;
-constexpr uint32_t kNop = 4;
-constexpr uint32_t kEnd = 9;
-
-// Header field offsets (all big-endian u32).
-constexpr size_t kTotalSize = 4;
-constexpr size_t kOffStruct = 8;
-constexpr size_t kOffStrings = 12;
-constexpr size_t kOffMemRsvmap = 16;
-constexpr size_t kVersion = 20;
-constexpr size_t kLastCompVersion = 24;
-constexpr size_t kSizeStrings = 32;
-constexpr size_t kSizeStruct = 36;
+using namespace fdt_layout;
 
 uint32_t load_be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];

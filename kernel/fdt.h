@@ -15,6 +15,25 @@
 
 namespace septum {
 
+// Layout of a flattened device tree (devicetree specification, chapter 5).
+namespace fdt_layout {
+inline constexpr uint32_t kBeginNode = 1;
+inline constexpr uint32_t kEndNode = 2;
+inline constexpr uint32_t kProp = 3;
+inline constexpr uint32_t kNop = 4;
+inline constexpr uint32_t kEnd = 9;
+
+// Header field offsets (all big-endian u32).
+inline constexpr size_t kTotalSize = 4;
+inline constexpr size_t kOffStruct = 8;
+inline constexpr size_t kOffStrings = 12;
+inline constexpr size_t kOffMemRsvmap = 16;
+inline constexpr size_t kVersion = 20;
+inline constexpr size_t kLastCompVersion = 24;
+inline constexpr size_t kSizeStrings = 32;
+inline constexpr size_t kSizeStruct = 36;
+}  // namespace fdt_layout
+
 class Fdt final {
  public:
   static constexpr uint32_t kMagic = 0xd00dfeed;

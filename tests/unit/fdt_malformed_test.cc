@@ -15,21 +15,7 @@ namespace {
 
 using test::FailsMentioning;
 
-constexpr uint32_t kBeginNode = 1;
-constexpr uint32_t kEndNode = 2;
-constexpr uint32_t kProp = 3;
-constexpr uint32_t kNop = 4;
-constexpr uint32_t kEnd = 9;
-
-// Header field offsets.
-constexpr size_t kTotalSize = 4;
-constexpr size_t kOffStruct = 8;
-constexpr size_t kOffStrings = 12;
-constexpr size_t kOffMemRsvmap = 16;
-constexpr size_t kVersion = 20;
-constexpr size_t kLastCompVersion = 24;
-constexpr size_t kSizeStrings = 32;
-constexpr size_t kSizeStruct = 36;
+using namespace fdt_layout;
 
 uint32_t get_be32(const std::vector<uint8_t>& blob, size_t offset) {
   return (uint32_t{blob[offset]} << 24) | (uint32_t{blob[offset + 1]} << 16) | (uint32_t{blob[offset + 2]} << 8) |
