@@ -9,29 +9,40 @@ namespace {
 
 using namespace aarch64;
 
-constexpr uint64_t kInputLimit = uint64_t{1} << level_shift(0) << 9;  // 2^48
+constexpr uint64_t kOutputLimit = uint64_t{1} << 48;
 
 uint64_t* table_at(uint64_t pa) { return static_cast<uint64_t*>(arch::phys_to_virt(pa)); }
-
-uint64_t leaf_descriptor(uint64_t pa, unsigned level, MapAttributes a) {
-  unsigned index = a.type == MemoryType::device ? kMairDeviceIndex : kMairNormalIndex;
-  uint64_t d = pa | kValid | kAccessFlag | kApRes1 | (uint64_t{index} << kAttrIndexShift);
-  if (level == kLevels - 1) d |= kTableOrPage;
-  if (a.type == MemoryType::normal) d |= kInnerShareable;
-  if (!a.writable) d |= kApReadOnly;
-  if (!a.executable) d |= kExecuteNever;
-  return d;
-}
-
-MapAttributes leaf_attributes(uint64_t d) {
-  unsigned index = static_cast<unsigned>((d >> kAttrIndexShift) & 7);
-  return {index == kMairDeviceIndex ? MemoryType::device : MemoryType::normal, (d & kApReadOnly) == 0,
-          (d & kExecuteNever) == 0};
-}
 
 bool is_table(uint64_t d, unsigned level) { return level < kLevels - 1 && (d & kTableOrPage); }
 
 }  // namespace
+
+uint64_t PageTable::leaf_descriptor(uint64_t pa, unsigned level, MapAttributes a) const {
+  uint64_t d = pa | kValid | kAccessFlag;
+  if (level == kLevels - 1) d |= kTableOrPage;
+  if (a.type == MemoryType::normal) d |= kInnerShareable;
+  if (!a.executable) d |= kExecuteNever;
+  if (regime_ == Regime::el2_stage1) {
+    unsigned index = a.type == MemoryType::device ? kMairDeviceIndex : kMairNormalIndex;
+    d |= kApRes1 | (uint64_t{index} << kAttrIndexShift);
+    if (!a.writable) d |= kApReadOnly;
+  } else {
+    uint64_t attr = a.type == MemoryType::device ? kS2MemAttrDevice : kS2MemAttrNormalWriteBack;
+    d |= (attr << kS2MemAttrShift) | kS2ApRead;
+    if (a.writable) d |= kS2ApWrite;
+  }
+  return d;
+}
+
+MapAttributes PageTable::leaf_attributes(uint64_t d) const {
+  bool executable = (d & kExecuteNever) == 0;
+  if (regime_ == Regime::el2_stage1) {
+    unsigned index = static_cast<unsigned>((d >> kAttrIndexShift) & 7);
+    return {index == kMairDeviceIndex ? MemoryType::device : MemoryType::normal, (d & kApReadOnly) == 0, executable};
+  }
+  uint64_t attr = (d >> kS2MemAttrShift) & 0xf;
+  return {attr == kS2MemAttrDevice ? MemoryType::device : MemoryType::normal, (d & kS2ApWrite) != 0, executable};
+}
 
 Status PageTable::new_table(uint64_t& pa) {
   auto page = allocator_.alloc();
@@ -43,14 +54,35 @@ Status PageTable::new_table(uint64_t& pa) {
   return Status::ok();
 }
 
-Status PageTable::init() { return new_table(root_); }
+Status PageTable::init() {
+  if (input_bits_ < 40 || input_bits_ > 48) {
+    return Status::error("page table: {}-bit input addresses need a level-0 walk of 40..48 bits", input_bits_);
+  }
+  return new_table(root_);
+}
+
+void PageTable::free_tables(uint64_t table, unsigned level) {
+  uint64_t* entries = table_at(table);
+  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+    if ((entries[i] & kValid) && is_table(entries[i], level)) free_tables(entries[i] & kOutputAddressMask, level + 1);
+  }
+  (void)allocator_.free(table);  // a table page always came from this allocator
+}
+
+void PageTable::destroy() {
+  if (root_ == 0) return;
+  free_tables(root_, 0);
+  root_ = 0;
+  stats_ = {};
+}
 
 Status PageTable::map(uint64_t va, uint64_t pa, uint64_t size, MapAttributes attributes) {
   constexpr uint64_t kPageMask = (uint64_t{1} << kGranuleShift) - 1;
   if ((va | pa | size) & kPageMask) {
     return Status::error("page table: map of {:#x} -> {:#x} size {:#x} is not page aligned", va, pa, size);
   }
-  if (size == 0 || va + size > kInputLimit || va + size < va || pa + size > kInputLimit || pa + size < pa) {
+  uint64_t input_limit = uint64_t{1} << input_bits_;
+  if (size == 0 || va + size > input_limit || va + size < va || pa + size > kOutputLimit || pa + size < pa) {
     return Status::error("page table: map of {:#x} -> {:#x} size {:#x} is out of range", va, pa, size);
   }
   return map_level(root_, 0, va, pa, size, attributes);
@@ -90,7 +122,7 @@ Status PageTable::map_level(uint64_t table, unsigned level, uint64_t va, uint64_
 }
 
 std::optional<PageTable::Translation> PageTable::translate(uint64_t va) const {
-  if (va >= kInputLimit) return std::nullopt;
+  if (va >= uint64_t{1} << input_bits_) return std::nullopt;
   uint64_t table = root_;
   for (unsigned level = 0; level < kLevels; ++level) {
     uint64_t entry = table_at(table)[(va >> level_shift(level)) % kEntriesPerTable];

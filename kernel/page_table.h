@@ -1,6 +1,8 @@
 // Builds translation tables: the largest block that fits (1 GiB, 2 MiB, 4 KiB)
-// is used for every part of a mapping. Tables come from the page allocator and
-// are written through arch::phys_to_virt, so the same code runs on the host.
+// is used for every part of a mapping. One implementation serves the core's
+// own EL2 stage-1 map and every domain's stage-2 map; only the leaf
+// attribute encoding differs. Tables come from the page allocator and are
+// written through arch::phys_to_virt, so the same code runs on the host.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +37,17 @@ class PageTable final {
     uint64_t tables = 0;
   };
 
-  explicit PageTable(PageAllocator& allocator) : allocator_(allocator) {}
+  enum class Regime : uint8_t { el2_stage1, stage2 };
+
+  // `input_bits`: VA (stage 1) or IPA (stage 2) size, 40..48 bits; the walk
+  // starts at level 0 (4 KiB granule).
+  PageTable(PageAllocator& allocator, Regime regime = Regime::el2_stage1, unsigned input_bits = 48)
+      : allocator_(allocator), regime_(regime), input_bits_(input_bits) {}
 
   Status init();
+  // Returns every table page to the allocator; the mappings' memory is the
+  // owner's to release.
+  void destroy();
   // Maps [va, va+size) to [pa, pa+size). All three must be page aligned;
   // an overlap with an existing mapping is an error and changes nothing
   // beyond the entries already written for lower addresses.
@@ -45,14 +55,20 @@ class PageTable final {
   std::optional<Translation> translate(uint64_t va) const;
 
   uint64_t root() const { return root_; }
+  unsigned input_bits() const { return input_bits_; }
   const Stats& stats() const { return stats_; }
 
  private:
   Status map_level(uint64_t table, unsigned level, uint64_t va, uint64_t pa, uint64_t size,
                    MapAttributes attributes);
   Status new_table(uint64_t& pa);
+  void free_tables(uint64_t table, unsigned level);
+  uint64_t leaf_descriptor(uint64_t pa, unsigned level, MapAttributes attributes) const;
+  MapAttributes leaf_attributes(uint64_t descriptor) const;
 
   PageAllocator& allocator_;
+  Regime regime_;
+  unsigned input_bits_;
   uint64_t root_ = 0;
   Stats stats_;
 };

@@ -276,3 +276,71 @@ TEST(PageTableMemory, OutOfMemoryForTables) {
 
 }  // namespace
 }  // namespace septum
+
+namespace septum {
+namespace {
+
+class Stage2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(map_.add({kTableMemoryBase, kTableMemorySize}).is_ok());
+    ASSERT_TRUE(allocator_.init(map_).is_ok());
+    ASSERT_TRUE(table_.init().is_ok());
+  }
+
+  test::PhysicalMemory memory_{kTableMemoryBase, kTableMemorySize};
+  MemoryMap map_;
+  PageAllocator allocator_;
+  PageTable table_{allocator_, PageTable::Regime::stage2, 44};
+};
+
+TEST_F(Stage2Test, LeafEncodingUsesStage2Attributes) {
+  ASSERT_TRUE(table_.map(0x40000000, 0x80000000, 2 * kMiB, kNormalData).is_ok());
+  ASSERT_TRUE(table_.map(0x09000000, 0x09000000, 4 * kKiB, {MemoryType::device, false, false}).is_ok());
+  auto ram = find_leaf(table_, 0x40000000);
+  ASSERT_TRUE(ram);
+  EXPECT_EQ((ram->descriptor >> kS2MemAttrShift) & 0xf, kS2MemAttrNormalWriteBack);
+  EXPECT_TRUE(ram->descriptor & kS2ApRead);
+  EXPECT_TRUE(ram->descriptor & kS2ApWrite);
+  EXPECT_TRUE(ram->descriptor & kExecuteNever);
+  EXPECT_EQ(ram->descriptor & kInnerShareable, kInnerShareable);
+  auto device = find_leaf(table_, 0x09000000);
+  ASSERT_TRUE(device);
+  EXPECT_EQ((device->descriptor >> kS2MemAttrShift) & 0xf, kS2MemAttrDevice);
+  EXPECT_FALSE(device->descriptor & kS2ApWrite);
+  auto translation = table_.translate(0x40001234);
+  ASSERT_TRUE(translation);
+  EXPECT_EQ(translation->pa, 0x80001234u);
+  EXPECT_EQ(translation->attributes, kNormalData);
+}
+
+TEST_F(Stage2Test, InputSizeLimitsTheMappableRange) {
+  constexpr uint64_t kAbove1TiB = uint64_t{1} << 41;
+  ASSERT_TRUE(table_.map(kAbove1TiB, 0x80000000, 1 * kGiB, kNormalData).is_ok());
+  EXPECT_EQ(table_.stats().blocks_1g, 1u);
+  EXPECT_TRUE(FailsMentioning(table_.map(uint64_t{1} << 44, 0x80000000, 4 * kKiB, kNormalData), "out of range"));
+  EXPECT_EQ(table_.translate(uint64_t{1} << 44), std::nullopt);
+}
+
+TEST_F(Stage2Test, DestroyReturnsEveryTablePage) {
+  uint64_t before = allocator_.free_pages() + table_.stats().tables;
+  ASSERT_TRUE(table_.map(0x40000000, 0x80000000, 1 * kGiB + 2 * kMiB + 12 * kKiB, kNormalData).is_ok());
+  EXPECT_GT(table_.stats().tables, 1u);
+  table_.destroy();
+  EXPECT_EQ(allocator_.free_pages(), before);
+  EXPECT_EQ(table_.root(), 0u);
+}
+
+TEST(PageTableInputSize, OutsideFortyToFortyEightBitsIsRefused) {
+  constexpr uint64_t kBase = 0x40000000;
+  test::PhysicalMemory memory{kBase, 1 * kMiB};
+  MemoryMap map;
+  ASSERT_TRUE(map.add({kBase, 1 * kMiB}).is_ok());
+  PageAllocator allocator;
+  ASSERT_TRUE(allocator.init(map).is_ok());
+  PageTable narrow{allocator, PageTable::Regime::stage2, 36};
+  EXPECT_TRUE(FailsMentioning(narrow.init(), "36-bit"));
+}
+
+}  // namespace
+}  // namespace septum

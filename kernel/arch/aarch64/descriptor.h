@@ -23,6 +23,13 @@ inline constexpr uint64_t kInnerShareable = 3ull << 8;
 inline constexpr uint64_t kAccessFlag = 1ull << 10;
 inline constexpr uint64_t kExecuteNever = 1ull << 54;
 
+// Stage-2 leaf attributes (the guest's IPA -> PA translation).
+inline constexpr unsigned kS2MemAttrShift = 2;
+inline constexpr uint64_t kS2MemAttrDevice = 0x1;         // Device-nGnRE
+inline constexpr uint64_t kS2MemAttrNormalWriteBack = 0xf;  // outer and inner write-back
+inline constexpr uint64_t kS2ApRead = 1ull << 6;
+inline constexpr uint64_t kS2ApWrite = 1ull << 7;
+
 // MAIR_EL2 slots the core programs; AttrIndx selects one.
 inline constexpr unsigned kMairDeviceIndex = 0;  // Device-nGnRE
 inline constexpr unsigned kMairNormalIndex = 1;  // Normal, inner/outer write-back
