@@ -3,6 +3,7 @@
 
 #include "kernel/arch/aarch64/esr.h"
 #include "kernel/arch/aarch64/exceptions.h"
+#include "kernel/arch/aarch64/guest.h"
 #include "kernel/arch/aarch64/pl011.h"
 #include "kernel/arch/aarch64/psci.h"
 #include "kernel/arch/aarch64/sysreg.h"
@@ -58,9 +59,25 @@ class ConsoleSink final : public Sink {
 void set_irq_handler(IrqHandler handler) { irq_handler = handler; }
 
 extern "C" void handle_exception(ExceptionFrame* frame, uint64_t vector) {
-  if (vector == 5 && irq_handler) {  // IRQ taken at EL2 on SP_EL2
-    irq_handler();
-    return;
+  switch (vector) {
+    case 5:  // IRQ taken at EL2 on SP_EL2
+      if (!irq_handler) break;
+      irq_handler();
+      return;
+    case 8:
+      handle_guest_exit(*frame, GuestExit::sync);
+      return;
+    case 9:
+      handle_guest_exit(*frame, GuestExit::irq);
+      return;
+    case 10:
+      handle_guest_exit(*frame, GuestExit::fiq);
+      return;
+    case 11:
+      handle_guest_exit(*frame, GuestExit::serror);
+      return;
+    default:
+      break;
   }
   crash_report(*frame, vector);
 }

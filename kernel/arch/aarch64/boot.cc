@@ -5,9 +5,12 @@
 #include "kernel/arch/aarch64/cpu.h"
 #include "kernel/arch/aarch64/exceptions.h"
 #include "kernel/arch/aarch64/gic_v3.h"
+#include "kernel/arch/aarch64/guest.h"
 #include "kernel/arch/aarch64/pl011.h"
 #include "kernel/arch/aarch64/psci.h"
 #include "kernel/arch/aarch64/sysreg.h"
+#include "kernel/abi/boot_pack.h"
+#include "kernel/boot_pack.h"
 #include "kernel/fdt.h"
 #include "kernel/memory_map.h"
 #include "kernel/page_allocator.h"
@@ -46,6 +49,8 @@ struct Core {
   uint64_t dtb_address = 0;
   uint32_t dtb_size = 0;
   PerCpu cpus[Platform::kMaxCpus]{};
+  Range boot_pack{};  // size 0: the core booted without domains
+  std::atomic<bool> guests_started{false};
 };
 
 constinit Core core;
@@ -205,6 +210,45 @@ void print_boot_report() {
   log("  bootargs: \"{}\"", p.bootargs);
 }
 
+// boot/mkboot places the pack at the first 2 MiB boundary after the image.
+// Only its size is read here, to keep the allocator away from it; the pack
+// is validated in full before any domain is built.
+Range find_boot_pack() {
+  uint64_t base = (reinterpret_cast<uint64_t>(__image_end) + abi::kBootPackAlignment - 1) &
+                  ~(abi::kBootPackAlignment - 1);
+  for (size_t i = 0; i < core.platform.memory_count; ++i) {
+    const Range& bank = core.platform.memory[i];
+    if (base < bank.base || base + sizeof(abi::BootPackHeader) > bank.end()) continue;
+    const auto* header = reinterpret_cast<const abi::BootPackHeader*>(base);
+    for (size_t j = 0; j < sizeof header->magic; ++j) {
+      if (header->magic[j] != abi::kBootPackMagic[j]) return {};
+    }
+    uint64_t available = bank.end() - base;
+    return {base, header->total_size < available ? header->total_size : available};
+  }
+  return {};
+}
+
+// Validates the pack and builds its domains; they start running once every
+// CPU has joined.
+void start_domains() {
+  uint64_t online_mask = 0;
+  for (size_t i = 0; i < core.platform.cpu_count; ++i) {
+    if (core.cpus[i].online.load()) online_mask |= 1ull << i;
+  }
+  unsigned ipa_bits = core.features.pa_bits > 48 ? 48 : core.features.pa_bits;
+  BootPack pack;
+  check(BootPack::open(reinterpret_cast<const void*>(core.boot_pack.base), core.boot_pack.size,
+                       {ipa_bits, online_mask}, pack));
+  log("septum: boot pack with {} domain(s)", pack.domain_count());
+  GuestEnvironment environment{&core.platform, &core.allocator, &core.gic, core.cpus, core.features,
+                               core.gic.info().list_registers};
+  check(create_boot_domains(environment, pack));
+  set_irq_handler(handle_el2_irq);
+  core.guests_started.store(true);
+  asm volatile("sev" ::: "memory");
+}
+
 // Deliberate faults for the crash-report scenarios ("septum.fault=...").
 void inject_fault(std::string_view kind) {
   log("septum: injecting fault \"{}\"", kind);
@@ -243,7 +287,9 @@ extern "C" [[noreturn]] void boot_cpu_main(uint64_t dtb_from_loader) {
   }
   if (core.platform.uart.size) pl011_set_base(core.platform.uart.base);
 
+  core.boot_pack = find_boot_pack();
   for (size_t i = 0; i < core.platform.memory_count; ++i) check(core.memory_map.add(core.platform.memory[i]));
+  check(core.memory_map.reserve(core.boot_pack));
   check(core.memory_map.reserve({image_start, reinterpret_cast<uint64_t>(__image_end) - image_start}));
   check(core.memory_map.reserve({core.dtb_address, core.dtb_size}));
   for (size_t i = 0; i < core.platform.reserved_count; ++i) check(core.memory_map.reserve(core.platform.reserved[i]));
@@ -277,13 +323,19 @@ extern "C" [[noreturn]] void boot_cpu_main(uint64_t dtb_from_loader) {
   print_boot_report();
   if (auto fault = find_boot_arg(core.platform.bootargs, "septum.fault")) inject_fault(*fault);
   log("septum: boot complete");
-  system_off(ExitStatus::ok);
+  if (core.boot_pack.size == 0) {
+    log("septum: no boot pack, nothing to run");
+    system_off(ExitStatus::ok);
+  }
+  start_domains();
+  run_guests(core.cpus[self_index]);
 }
 
 extern "C" [[noreturn]] void secondary_cpu_main(PerCpu* cpu) {
   mmu_enable(core.page_table_root, core.features.pa_range_field);
   cpu_local_init(*cpu);
-  for (;;) wfi();
+  while (!core.guests_started.load()) asm volatile("wfe" ::: "memory");
+  run_guests(*cpu);
 }
 
 }  // namespace septum::aarch64

@@ -86,3 +86,10 @@ el2_vectors:
 exception_common:
     bl      handle_exception
     restore_frame_and_return
+
+// Enters a vCPU for the first time on this CPU: the frame at x0 (on this
+// CPU's stack) becomes the live exception frame that later exits reuse.
+    .global enter_guest
+enter_guest:
+    mov     sp, x0
+    restore_frame_and_return
