@@ -33,6 +33,11 @@ struct Vcpu {
   // Physical counter value at which the descheduled vCPU's virtual timer
   // fires (0: not armed).
   uint64_t timer_deadline = 0;
+  // The EL1 physical timer, emulated in software (CNTP_CTL_EL0 and
+  // CNTP_CVAL_EL0 as the guest wrote them); it fires once per arming.
+  uint64_t physical_timer_ctl = 0;
+  uint64_t physical_timer_cval = 0;
+  bool physical_timer_armed = false;
 };
 
 enum class DomainState : uint8_t { free, running, dead };

@@ -512,10 +512,51 @@ void set_register(ExceptionFrame& frame, uint32_t rt, uint64_t value) {
 
 uint64_t get_register(const ExceptionFrame& frame, uint32_t rt) { return rt == 31 ? 0 : frame.x[rt]; }
 
+void arm_physical_timer(Vcpu& v) {
+  v.physical_timer_armed = (v.physical_timer_ctl & kCntvEnable) && !(v.physical_timer_ctl & kCntvMask);
+}
+
+// CNTP_TVAL_EL0 (op2 0), CNTP_CTL_EL0 (op2 1), CNTP_CVAL_EL0 (op2 2) of the
+// emulated EL1 physical timer.
+void emulate_physical_timer(Vcpu& v, ExceptionFrame& frame, const SysregAccess& a) {
+  uint64_t now = counter();
+  switch (a.op2) {
+    case 0:
+      if (a.read) {
+        set_register(frame, a.rt, (v.physical_timer_cval - now) & 0xffffffff);
+      } else {
+        v.physical_timer_cval = now + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(frame.x[a.rt])));
+        arm_physical_timer(v);
+      }
+      return;
+    case 1:
+      if (a.read) {
+        uint64_t status = (v.physical_timer_ctl & kCntvEnable) && now >= v.physical_timer_cval ? 4 : 0;
+        set_register(frame, a.rt, (v.physical_timer_ctl & 3) | status);
+      } else {
+        v.physical_timer_ctl = get_register(frame, a.rt) & 3;
+        arm_physical_timer(v);
+      }
+      return;
+    default:
+      if (a.read) {
+        set_register(frame, a.rt, v.physical_timer_cval);
+      } else {
+        v.physical_timer_cval = get_register(frame, a.rt);
+        arm_physical_timer(v);
+      }
+      return;
+  }
+}
+
 // Returns false when the access is not emulated (the guest gets an UNDEF).
 bool emulate_sysreg(Vcpu& v, ExceptionFrame& frame, uint32_t iss) {
   SysregAccess a = decode_sysreg(iss);
   Domain& d = *v.domain;
+  if (a.op0 == 3 && a.op1 == 3 && a.crn == 14 && a.crm == 2 && a.op2 <= 2) {
+    emulate_physical_timer(v, frame, a);
+    return true;
+  }
   if (a.op0 == 3 && a.op1 == 0 && a.crn == 12 && a.crm == 11 && a.op2 == 5 && !a.read) {  // ICC_SGI1R_EL1
     kick_mask(d, d.vgic.send_sgi(v.index, get_register(frame, a.rt)));
     return true;
@@ -645,7 +686,13 @@ void expire_software_timers(uint32_t pcpu, uint64_t now) {
     if (d.state != DomainState::running) continue;
     for (uint32_t j = 0; j < d.vcpu_count; ++j) {
       Vcpu& v = d.vcpus[j];
-      if (v.pcpu != pcpu || v.timer_deadline == 0 || v.timer_deadline > now) continue;
+      if (v.pcpu != pcpu) continue;
+      if (v.physical_timer_armed && v.physical_timer_cval <= now) {
+        v.physical_timer_armed = false;
+        d.vgic.raise(v.index, abi::kGuestTimerPhysicalIntid);
+        kick(v);
+      }
+      if (v.timer_deadline == 0 || v.timer_deadline > now) continue;
       v.timer_deadline = 0;
       v.context.timer.cntv_ctl |= kCntvMask;
       d.vgic.raise(v.index, abi::kGuestTimerVirtualIntid);
@@ -661,7 +708,9 @@ uint64_t earliest_software_timer(uint32_t pcpu) {
     if (d.state != DomainState::running) continue;
     for (uint32_t j = 0; j < d.vcpu_count; ++j) {
       const Vcpu& v = d.vcpus[j];
-      if (v.pcpu == pcpu && v.timer_deadline != 0 && v.timer_deadline < earliest) earliest = v.timer_deadline;
+      if (v.pcpu != pcpu) continue;
+      if (v.timer_deadline != 0 && v.timer_deadline < earliest) earliest = v.timer_deadline;
+      if (v.physical_timer_armed && v.physical_timer_cval < earliest) earliest = v.physical_timer_cval;
     }
   }
   return earliest;
