@@ -61,8 +61,7 @@ Status check_name(const BootPackDomain& domain, uint32_t index, std::string_view
   size_t length = 0;
   while (length < sizeof domain.name && domain.name[length] != '\0') ++length;
   if (length == sizeof domain.name) {
-    return Status::error("boot pack: domain {}: name is not NUL-terminated within {} bytes", index,
-                         sizeof domain.name);
+    return Status::error("boot pack: domain {}: name is not NUL-terminated within {} bytes", index, sizeof domain.name);
   }
   name = {domain.name, length};
   if (!is_valid_domain_name(name)) {
@@ -78,8 +77,7 @@ Status check_blobs(const BootPackDomain& d, std::string_view name, uint64_t payl
                         d.image_offset, d.image_size, payload, total);
   }
   if (d.dtb_offset % kBlobAlignment != 0 || !inside(d.dtb_offset, d.dtb_size, payload, total)) {
-    return domain_error(name,
-                        "device tree bytes [{:#x}, +{:#x}) misaligned or outside the pack payload [{:#x}, {:#x})",
+    return domain_error(name, "device tree bytes [{:#x}, +{:#x}) misaligned or outside the pack payload [{:#x}, {:#x})",
                         d.dtb_offset, d.dtb_size, payload, total);
   }
   return Status::ok();
@@ -143,8 +141,8 @@ Status check_placement(const BootPackDomain& d, std::string_view name, std::span
                         d.image_ipa, header.text_offset);
   }
   if (d.entry_ipa % 4 != 0 || !inside(d.entry_ipa, 4, d.image_ipa, d.image_ipa + d.image_size)) {
-    return domain_error(name, "entry {:#x} is not an instruction of the image [{:#x}, {:#x})", d.entry_ipa,
-                        d.image_ipa, d.image_ipa + d.image_size);
+    return domain_error(name, "entry {:#x} is not an instruction of the image [{:#x}, {:#x})", d.entry_ipa, d.image_ipa,
+                        d.image_ipa + d.image_size);
   }
 
   if (dtb.size() < 8 || load_be32(dtb.data()) != kFdtMagic || load_be32(dtb.data() + 4) != dtb.size()) {
@@ -154,12 +152,11 @@ Status check_placement(const BootPackDomain& d, std::string_view name, std::span
     return domain_error(name, "device tree of {:#x} bytes is larger than 2 MiB", dtb.size());
   }
   if (d.dtb_ipa % kBlobAlignment != 0 || !inside(d.dtb_ipa, d.dtb_size, d.ipa_base, ram_end)) {
-    return domain_error(name, "device tree [{:#x}, {:#x}) misaligned or outside its memory [{:#x}, {:#x})",
-                        d.dtb_ipa, d.dtb_ipa + d.dtb_size, d.ipa_base, ram_end);
+    return domain_error(name, "device tree [{:#x}, {:#x}) misaligned or outside its memory [{:#x}, {:#x})", d.dtb_ipa,
+                        d.dtb_ipa + d.dtb_size, d.ipa_base, ram_end);
   }
   if (d.dtb_ipa / abi::kGuestRamAlignment != (d.dtb_ipa + d.dtb_size - 1) / abi::kGuestRamAlignment) {
-    return domain_error(name, "device tree [{:#x}, {:#x}) crosses a 2 MiB boundary", d.dtb_ipa,
-                        d.dtb_ipa + d.dtb_size);
+    return domain_error(name, "device tree [{:#x}, {:#x}) crosses a 2 MiB boundary", d.dtb_ipa, d.dtb_ipa + d.dtb_size);
   }
   if (overlaps(d.image_ipa, header.effective_size, d.dtb_ipa, d.dtb_size)) {
     return domain_error(name, "device tree [{:#x}, {:#x}) overlaps the image [{:#x}, {:#x})", d.dtb_ipa,
@@ -232,8 +229,7 @@ Status BootPack::open(const void* pack, size_t available, const BootPackLimits& 
   }
   uint64_t payload = kTableOffset + uint64_t{header.domain_count} * sizeof(BootPackDomain);
   if (header.total_size < payload || header.total_size > available) {
-    return Status::error("boot pack: total_size {:#x} outside [{:#x}, {:#x}]", header.total_size, payload,
-                         available);
+    return Status::error("boot pack: total_size {:#x} outside [{:#x}, {:#x}]", header.total_size, payload, available);
   }
   if (!inside(header.manifest_offset, header.manifest_size, payload, header.total_size)) {
     return Status::error("boot pack: manifest [{:#x}, +{:#x}) outside the payload [{:#x}, {:#x})",

@@ -58,7 +58,7 @@ class BootPack final {
 
   uint64_t total_size() const { return header_.total_size; }
   uint32_t domain_count() const { return header_.domain_count; }
-  // Copies, so callers need no alignment and see exactly what was validated.
+  // For index < domain_count(). A copy, so callers need no alignment.
   abi::BootPackDomain domain(uint32_t index) const;
   std::span<const uint8_t> image(uint32_t index) const;
   std::span<const uint8_t> device_tree(uint32_t index) const;

@@ -85,8 +85,15 @@ Dispatcher::Decision Dispatcher::pick(uint64_t now_ns) {
     }
     decision.next_event_ns = exhausted < decision.next_event_ns ? exhausted : decision.next_event_ns;
   } else {
-    bool keep = previous && previous->runnable && previous->params.budget_ns == 0 && now_ns < quantum_end_ns_;
-    SchedEntity* chosen = keep ? previous : nullptr;
+    SchedEntity* boosted = nullptr;
+    for (size_t n = 0; n < count_ && !boosted; ++n) {
+      SchedEntity& e = *entities_[(round_robin_next_ + n) % count_];
+      if (e.runnable && e.boosted && e.params.budget_ns == 0) boosted = &e;
+    }
+    bool keep = !boosted && previous && previous->runnable && previous->params.budget_ns == 0 &&
+                now_ns < quantum_end_ns_;
+    SchedEntity* chosen = keep ? previous : boosted;
+    if (boosted) boosted->boosted = false;
     for (size_t n = 0; n < count_ && !chosen; ++n) {
       SchedEntity& e = *entities_[(round_robin_next_ + n) % count_];
       if (e.runnable && e.params.budget_ns == 0) {

@@ -2,6 +2,9 @@
 // either a reservation (budget per period, scheduled earliest-deadline-first
 // and never beyond its budget: a hard reservation) or best effort (round
 // robin in fixed quanta, only when no reservation with budget is runnable).
+// A best-effort vCPU that wakes up from blocking is boosted: it preempts its
+// best-effort peers once, so interrupt-driven work is not stuck behind a
+// CPU-bound vCPU's quantum.
 // The policy — who gets which budget — belongs to the scheduler service; the
 // core only enforces it. Times are nanoseconds on a monotonic clock.
 #pragma once
@@ -25,6 +28,7 @@ struct SchedEntity {
   uint64_t remaining_ns = 0;  // budget left in the current period
   uint64_t deadline_ns = 0;   // end of the current period
   bool runnable = false;
+  bool boosted = false;  // woke up since it last ran; cleared when picked
 };
 
 class Dispatcher final {

@@ -166,14 +166,22 @@ Status parse_timer(const Fdt& fdt, Platform& out) {
   auto timer = fdt.find_compatible("arm,armv8-timer");
   if (!timer) timer = fdt.find_compatible("arm,armv7-timer");
   if (!timer) return Status::error("device tree: no architected timer (compatible \"arm,armv8-timer\")");
-  uint32_t* fields[] = {&out.timer_secure_intid, &out.timer_physical_intid, &out.timer_virtual_intid,
-                        &out.timer_hypervisor_intid};
-  for (size_t i = 0; i < 4; ++i) {
+  uint32_t* fields[] = {&out.timer_secure_intid, &out.timer_physical_intid, &out.timer_virtual_intid};
+  for (size_t i = 0; i < 3; ++i) {
     auto intid = gic_interrupt(fdt, *timer, i);
     if (!intid || *intid >= kSpiBase) {
       return Status::error("device tree: timer 'interrupts' entry {} is missing or not a PPI", i);
     }
     *fields[i] = *intid;
+  }
+  // The EL2 timer exists only where there is an EL2 to use it (a guest's
+  // tree, e.g. Xen's, lists three PPIs).
+  if (fdt.property(*timer, "interrupts")->size() > 3 * 12) {
+    auto intid = gic_interrupt(fdt, *timer, 3);
+    if (!intid || *intid >= kSpiBase) {
+      return Status::error("device tree: timer 'interrupts' entry 3 is not a PPI");
+    }
+    out.timer_hypervisor_intid = *intid;
   }
   return Status::ok();
 }
@@ -193,15 +201,22 @@ Status parse_psci(const Fdt& fdt, Platform& out) {
   return Status::ok();
 }
 
+// A PL011 or its SBSA subset (what Xen's vpl011 offers guests): the
+// transmit path the core and the SDK use is common to both.
+bool is_uart(const Fdt& fdt, Fdt::Node node) {
+  return fdt.is_compatible(node, "arm,pl011") || fdt.is_compatible(node, "arm,sbsa-uart");
+}
+
 Status parse_uart(const Fdt& fdt, Platform& out) {
   std::optional<Fdt::Node> uart;
   if (auto chosen = fdt.find_path("/chosen")) {
     if (auto stdout_path = fdt.string_property(*chosen, "stdout-path")) {
       uart = fdt.find_path(stdout_path->substr(0, stdout_path->find(':')));
-      if (uart && !fdt.is_compatible(*uart, "arm,pl011")) uart.reset();
+      if (uart && !is_uart(fdt, *uart)) uart.reset();
     }
   }
   if (!uart) uart = fdt.find_compatible("arm,pl011");
+  if (!uart) uart = fdt.find_compatible("arm,sbsa-uart");
   if (!uart) return Status::ok();
   size_t count = 0;
   Range regs[2];

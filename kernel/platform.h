@@ -39,13 +39,13 @@ struct Platform {
   size_t gic_redistributor_count = 0;
   uint32_t gic_maintenance_intid = 0;  // 0 if the device tree gives none
 
-  Range uart{};  // PL011; size 0 if absent
+  Range uart{};  // PL011 or SBSA UART; size 0 if absent
 
   // Architected timer interrupts as GIC INTIDs.
   uint32_t timer_secure_intid = 0;
   uint32_t timer_physical_intid = 0;
   uint32_t timer_virtual_intid = 0;
-  uint32_t timer_hypervisor_intid = 0;
+  uint32_t timer_hypervisor_intid = 0;  // 0 if the tree lists none (a guest's tree)
 
   PsciConduit psci_conduit = PsciConduit::smc;
   std::string_view bootargs;  // points into the device tree blob

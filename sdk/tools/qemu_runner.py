@@ -41,6 +41,8 @@ def parse_args(argv):
     p.add_argument("--raw-dtb", help="place this blob, unchecked, where the core looks for its device tree")
     p.add_argument("--interactive", action="store_true", help="connect the terminal to the serial port")
     p.add_argument("--expect", action="append", default=[], help="marker that must appear (in order)")
+    p.add_argument("--expect-anywhere", action="append", default=[],
+                   help="marker that must appear, in any order relative to the others")
     p.add_argument("--expect-status", type=int, help="scenario mode: the status the system must end with")
     p.add_argument("--qemu", default="qemu-system-aarch64")
     return p.parse_args(argv)
@@ -162,8 +164,11 @@ class Runner:
         qemu_status = self.qemu.wait()
         return self.verdict(qemu_status)
 
+    def missing_anywhere(self):
+        return [m for m in self.args.expect_anywhere if m.encode() not in self.output]
+
     def report_missing_markers(self):
-        missing = self.args.expect[self.marker_index:]
+        missing = self.args.expect[self.marker_index:] + self.missing_anywhere()
         if missing:
             sys.stderr.write("qemu_runner: markers not seen (in order): " + "; ".join(repr(m) for m in missing) + "\n")
 
@@ -177,7 +182,7 @@ class Runner:
             return EXIT_NO_STATUS
         status = int(statuses[-1])
         if self.args.expect_status is None:
-            if self.marker_index < len(self.args.expect):
+            if self.marker_index < len(self.args.expect) or self.missing_anywhere():
                 self.report_missing_markers()
                 return EXIT_SCENARIO_FAILED
             return status
@@ -185,11 +190,12 @@ class Runner:
         if status != self.args.expect_status:
             sys.stderr.write(f"qemu_runner: system status {status}, expected {self.args.expect_status}\n")
             ok = False
-        if self.marker_index < len(self.args.expect):
+        if self.marker_index < len(self.args.expect) or self.missing_anywhere():
             self.report_missing_markers()
             ok = False
         if ok:
-            sys.stderr.write(f"qemu_runner: scenario passed ({len(self.args.expect)} markers, status {status})\n")
+            count = len(self.args.expect) + len(self.args.expect_anywhere)
+            sys.stderr.write(f"qemu_runner: scenario passed ({count} markers, status {status})\n")
         return 0 if ok else EXIT_SCENARIO_FAILED
 
 

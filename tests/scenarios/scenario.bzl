@@ -29,6 +29,8 @@ def _qemu_scenario_impl(ctx):
         files.append(ctx.file.raw_dtb)
     for marker in ctx.attr.markers:
         args += ["--expect", marker]
+    for marker in ctx.attr.markers_anywhere:
+        args += ["--expect-anywhere", marker]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(
         output = script,
@@ -50,7 +52,8 @@ qemu_scenario_test = rule(
         "memory": attr.string(default = "1G"),
         "append": attr.string(),
         "raw_dtb": attr.label(allow_single_file = True),
-        "markers": attr.string_list(),
+        "markers": attr.string_list(doc = "must appear in this order"),
+        "markers_anywhere": attr.string_list(doc = "must appear, in any order"),
         "exit_status": attr.int(default = 0),
         "timeout_seconds": attr.int(default = 150),
         "_runner": attr.label(default = "//sdk/tools:qemu_runner.py", allow_single_file = True),

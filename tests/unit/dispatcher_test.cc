@@ -123,6 +123,32 @@ TEST(Dispatcher, RoundRobinSkipsBlockedAndYieldsWhenCurrentBlocks) {
   EXPECT_EQ(d.pick(1000).next, &c);
 }
 
+TEST(Dispatcher, WokenVcpuPreemptsBestEffortOnce) {
+  Dispatcher d;
+  SchedEntity spinner = best_effort(), sleeper = best_effort();
+  sleeper.runnable = false;
+  ASSERT_TRUE(d.add(spinner, 0).is_ok());
+  ASSERT_TRUE(d.add(sleeper, 0).is_ok());
+  EXPECT_EQ(d.pick(0).next, &spinner);
+  sleeper.runnable = true;
+  sleeper.boosted = true;
+  auto woken = d.pick(1000);
+  EXPECT_EQ(woken.next, &sleeper) << "does not wait for the spinner's quantum";
+  EXPECT_FALSE(sleeper.boosted);
+  EXPECT_EQ(woken.next_event_ns, 1000 + Dispatcher::kDefaultQuantumNs);
+  EXPECT_EQ(d.pick(2000).next, &sleeper) << "then it has an ordinary quantum";
+}
+
+TEST(Dispatcher, BoostDoesNotOvertakeReservations) {
+  Dispatcher d;
+  SchedEntity rt = reservation(1, 10), woken = best_effort();
+  woken.boosted = true;
+  ASSERT_TRUE(d.add(rt, 0).is_ok());
+  ASSERT_TRUE(d.add(woken, 0).is_ok());
+  EXPECT_EQ(d.pick(0).next, &rt);
+  EXPECT_EQ(d.pick(1 * kMs).next, &woken);
+}
+
 TEST(Dispatcher, OvercommitEveryoneRuns) {
   Dispatcher d;
   SchedEntity e[6];

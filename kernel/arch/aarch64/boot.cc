@@ -282,6 +282,9 @@ extern "C" [[noreturn]] void boot_cpu_main(uint64_t dtb_from_loader) {
   }
   core.dtb_size = fdt.total_size();
   check(parse_platform(fdt, core.platform));
+  if (core.platform.timer_hypervisor_intid == 0) {
+    boot_failure(Status::error("device tree: the timer lists no EL2 (hypervisor) timer PPI"));
+  }
   if (core.platform.psci_conduit != PsciConduit::smc) {
     boot_failure(Status::error("PSCI method \"hvc\" cannot be used from EL2; the firmware must offer SMC"));
   }

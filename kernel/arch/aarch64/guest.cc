@@ -141,7 +141,10 @@ void update_runnable(Vcpu& v) {
 // Makes `v` notice new interrupts or a changed state: wakes it from WFI and
 // interrupts the physical CPU it is on.
 void kick(Vcpu& v) {
-  if (v.waiting_for_interrupt && v.domain->vgic.has_deliverable(v.index)) v.waiting_for_interrupt = false;
+  if (v.waiting_for_interrupt && v.domain->vgic.has_deliverable(v.index)) {
+    v.waiting_for_interrupt = false;
+    v.sched.boosted = true;
+  }
   update_runnable(v);
   if (v.pcpu != this_cpu().index) send_sgi(v.pcpu, kSgiReschedule);
 }
@@ -842,9 +845,12 @@ void schedule(ExceptionFrame& frame) {
       unlock();
       return;
     }
+    // WFI with interrupts still masked: a pending interrupt wakes it, and it
+    // is taken just after. Unmasking first would lose a wake-up handled
+    // between the unmask and the WFI.
     unlock();
-    irq_enable();
     wfi();
+    irq_enable();
     irq_disable();
     lock();
   }

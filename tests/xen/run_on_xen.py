@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Boots a domain image as a dom0less domU of the reference Xen 4.17 in QEMU.
+
+Dumps QEMU's own device tree (same machine options), adds Xen's boot
+arguments and a domU node under /chosen, boots Xen with the image as the
+domU's kernel module and streams the console. Exits 0 as soon as every
+--expect marker has appeared (in any order; Xen prefixes the domU's vpl011
+lines with "(XEN) DOM1: "), 1 when a --fail-on text appears or QEMU stops
+first, 124 on timeout. QEMU is always killed on exit, timeout and signals.
+"""
+
+import argparse
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+MANIFEST = os.path.join(REPO_ROOT, "third_party", "reference", "manifest.txt")
+MACHINE = "virt,virtualization=on,gic-version=3"
+MODULE_ADDRESS = 0x50000000  # where QEMU's loader puts the image for Xen to find
+
+# Xen panics, the runtime's crash reports and the test domains' verdicts.
+DEFAULT_FAILURES = ["Panic on CPU", "sdk: CRASH", ": FAILED"]
+
+EXIT_FAILED = 1
+EXIT_SETUP = 2
+EXIT_TIMEOUT = 124
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image", required=True, help="the domain's flat arm64 Image")
+    p.add_argument("--vcpus", type=int, default=1)
+    p.add_argument("--domain-memory", type=int, default=256, help="MiB")
+    p.add_argument("--bootargs", default="", help="the domain's command line")
+    p.add_argument("--xen-bootargs", default="", help="appended to Xen's own command line")
+    p.add_argument("--smp", type=int, default=4)
+    p.add_argument("--cpu", default="max,pauth-impdef=on")
+    p.add_argument("--memory", default="2G", help="QEMU's RAM")
+    p.add_argument("--timeout", type=float, default=120, help="seconds")
+    p.add_argument("--expect", action="append", default=[], help="marker that must appear")
+    p.add_argument("--fail-on", action="append",
+                   help="text that fails the run at once (default: " + "; ".join(DEFAULT_FAILURES) + ")")
+    p.add_argument("--xen", help="Xen image (default: the 'xen' entry of third_party/reference/manifest.txt)")
+    p.add_argument("--qemu", default="qemu-system-aarch64")
+    return p.parse_args(argv)
+
+
+def find_xen():
+    try:
+        with open(MANIFEST) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) == 6 and fields[0] == "xen":
+                    return os.path.join(REPO_ROOT, fields[5])
+    except OSError:
+        pass
+    return None
+
+
+def machine_options(args):
+    return ["-cpu", args.cpu, "-smp", str(args.smp), "-m", args.memory]
+
+
+def xen_device_tree(args, workdir):
+    """QEMU's device tree plus Xen's /chosen entries and the domU; returns the DTB path."""
+    qemu_dtb = os.path.join(workdir, "qemu.dtb")
+    subprocess.run([args.qemu, "-machine", f"{MACHINE},dumpdtb={qemu_dtb}", *machine_options(args),
+                    "-display", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", qemu_dtb], check=True,
+                            capture_output=True, text=True).stdout
+    image_size = os.path.getsize(args.image)
+    bootargs, xen_bootargs = (a.replace("\\", "\\\\").replace('"', '\\"') for a in (args.bootargs, args.xen_bootargs))
+    # dtc merges a node defined twice, so the additions are appended. Xen 4.17
+    # panics on xen,enhanced = "enabled" without a dom0 ("Xenstore support
+    # requires dom0"); "no-xenstore" still gives the /hypervisor node.
+    source += f"""
+/ {{
+	chosen {{
+		#address-cells = <2>;
+		#size-cells = <2>;
+		xen,xen-bootargs = "console=dtuart bootscrub=0 loglvl=all guest_loglvl=all {xen_bootargs}";
+		domU1 {{
+			compatible = "xen,domain";
+			#address-cells = <1>;
+			#size-cells = <1>;
+			memory = <0 {args.domain_memory * 1024}>;
+			cpus = <{args.vcpus}>;
+			vpl011;
+			xen,enhanced = "no-xenstore";
+			module@{MODULE_ADDRESS:x} {{
+				compatible = "multiboot,kernel", "multiboot,module";
+				reg = <{MODULE_ADDRESS:#x} {image_size:#x}>;
+				bootargs = "{bootargs}";
+			}};
+		}};
+	}};
+}};
+"""
+    xen_dtb = os.path.join(workdir, "xen.dtb")
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", xen_dtb, "-"], input=source, check=True, text=True)
+    return xen_dtb
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.qemu = None
+
+    def kill_qemu(self):
+        if self.qemu and self.qemu.poll() is None:
+            try:
+                os.killpg(self.qemu.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.qemu.wait()
+
+    def on_signal(self, signum, _frame):
+        self.kill_qemu()
+        sys.stderr.write(f"\nrun_on_xen: interrupted by signal {signum}; QEMU killed\n")
+        sys.exit(128 + signum)
+
+    def start(self, xen, dtb):
+        cmd = [self.args.qemu, "-M", MACHINE, *machine_options(self.args), "-display", "none", "-monitor", "none",
+               "-serial", "stdio", "-no-reboot", "-kernel", xen, "-dtb", dtb,
+               "-device", f"loader,file={self.args.image},addr={MODULE_ADDRESS:#x},force-raw=on"]
+        self.qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True)
+        pid_file = os.environ.get("SEPTUM_QEMU_PID_FILE")
+        if pid_file:  # lets a test check that QEMU is gone afterwards
+            with open(pid_file, "w") as f:
+                f.write(str(self.qemu.pid))
+
+    def watch(self):
+        missing = [m.encode() for m in self.args.expect]
+        failures = [m.encode() for m in self.args.fail_on or DEFAULT_FAILURES]
+        output = bytearray()
+        deadline = time.monotonic() + self.args.timeout
+        fd = self.qemu.stdout.fileno()
+        out = sys.stdout.buffer
+        while missing:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return self.verdict(EXIT_TIMEOUT, f"timeout after {self.args.timeout:g} s", missing)
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return self.verdict(EXIT_FAILED, f"QEMU exited with status {self.qemu.wait()}", missing)
+            out.write(chunk)
+            out.flush()
+            # Markers may straddle chunks: search the tail that could hold one.
+            tail_from = max(0, len(output) - max(len(m) for m in missing + failures))
+            output += chunk
+            window = output[tail_from:]
+            for failure in failures:
+                if failure in window:
+                    return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
+            missing = [m for m in missing if m not in output]
+        return self.verdict(0, f"all {len(self.args.expect)} markers seen", [])
+
+    def verdict(self, status, reason, missing):
+        self.kill_qemu()
+        sys.stdout.flush()
+        sys.stderr.write(f"\nrun_on_xen: {reason}; QEMU stopped\n")
+        if missing:
+            sys.stderr.write("run_on_xen: markers not seen: " + "; ".join(repr(m.decode()) for m in missing) + "\n")
+        return status
+
+    def run(self):
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, self.on_signal)
+        xen = self.args.xen or find_xen()
+        if not xen or not os.path.isfile(xen):
+            sys.stderr.write(f"run_on_xen: no Xen image (looked in {MANIFEST}); "
+                             "run `sdk/tools/setup.sh artifacts` or pass --xen\n")
+            return EXIT_SETUP
+        with tempfile.TemporaryDirectory(prefix="run-on-xen-", dir=os.environ.get("TEST_TMPDIR")) as workdir:
+            try:
+                dtb = xen_device_tree(self.args, workdir)
+                self.start(xen, dtb)
+            except (OSError, subprocess.CalledProcessError) as e:
+                sys.stderr.write(f"run_on_xen: cannot prepare or start QEMU: {e}\n")
+                return EXIT_SETUP
+            try:
+                return self.watch()
+            finally:
+                self.kill_qemu()
+
+
+def main(argv):
+    return Run(parse_args(argv)).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
