@@ -40,7 +40,9 @@ struct Vcpu {
   bool physical_timer_armed = false;
 };
 
-enum class DomainState : uint8_t { free, running, dead };
+// dead: ended, some vCPU may still be loaded; destroying: its memory is
+// being scrubbed; free: the slot holds nothing.
+enum class DomainState : uint8_t { free, running, dead, destroying };
 
 enum class ShutdownReason : uint32_t { poweroff = 0, reboot = 1, suspend = 2, crash = 3, watchdog = 4 };
 

@@ -1,50 +1,19 @@
 #include "kernel/vgic.h"
 
+#include "kernel/abi/gic_v3_registers.h"
+
 namespace septum {
 
 namespace {
 
-// GICD_CTLR as a single-security-state GIC shows it.
-constexpr uint32_t kCtlrEnableGrp0 = 1u << 0;
-constexpr uint32_t kCtlrEnableGrp1 = 1u << 1;
-constexpr uint32_t kCtlrAre = 1u << 4;
-constexpr uint32_t kCtlrDs = 1u << 6;
+using namespace gicv3;
 
-// Distributor registers.
-constexpr uint64_t kGicdCtlr = 0x0000;
-constexpr uint64_t kGicdTyper = 0x0004;
-constexpr uint64_t kGicdIidr = 0x0008;
-constexpr uint64_t kGicdTyper2 = 0x000c;
-constexpr uint64_t kGicdStatusr = 0x0010;
-constexpr uint64_t kGicdSgir = 0x0f00;
 constexpr uint64_t kGicdSgiPendingEnd = 0x0f30;  // after CPENDSGIR<n> and SPENDSGIR<n>
-constexpr uint64_t kGicdIrouter = 0x6000;
-constexpr uint64_t kGicdIrouterEnd = 0x7fe0;  // after IROUTER1019
+constexpr uint64_t kGicdIrouterEnd = 0x7fe0;     // after IROUTER1019
 constexpr uint32_t kTyperIdBits = (10 - 1) << 19;
-
-// Interrupt registers laid out alike in the distributor and in SGI_base.
-constexpr uint64_t kIgroupr = 0x0080;
-constexpr uint64_t kIsenabler = 0x0100;  // then ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER
+// ISENABLER, ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER follow each other.
 constexpr uint64_t kSetClearStride = 0x80;
-constexpr uint64_t kIpriorityr = 0x0400;
-constexpr uint64_t kItargetsr = 0x0800;
-constexpr uint64_t kIcfgr = 0x0c00;
-constexpr uint64_t kIgrpmodr = 0x0d00;    // then NSACR
 constexpr uint64_t kInterruptRegistersEnd = kGicdSgir;
-
-// Redistributor: RD_base, then SGI_base 64 KiB above it.
-constexpr uint64_t kGicrCtlr = 0x0000;
-constexpr uint64_t kGicrIidr = 0x0004;
-constexpr uint64_t kGicrTyper = 0x0008;
-constexpr uint64_t kGicrStatusr = 0x0010;
-constexpr uint64_t kGicrWaker = 0x0014;
-constexpr uint64_t kGicrSgiBase = 0x10000;
-constexpr uint64_t kGicrTyperLast = 1u << 4;
-constexpr uint32_t kWakerProcessorSleep = 1u << 1;
-constexpr uint32_t kWakerChildrenAsleep = 1u << 2;
-
-constexpr uint64_t kPidr2 = 0xffe8;  // in both frames
-constexpr uint32_t kPidr2ArchRevGicV3 = 3 << 4;
 
 constexpr uint8_t kPriorityMask = 0xf8;
 constexpr uint64_t kIrouterAny = 1ull << 31;
@@ -166,9 +135,9 @@ Status VirtualGic::access_distributor(Access& a) {
     case kGicdCtlr:
       SEPTUM_TRY(a.expect(kReg32));
       if (a.write) {
-        ctlr_ = static_cast<uint32_t>(a.value) & (kCtlrEnableGrp0 | kCtlrEnableGrp1);
+        ctlr_ = static_cast<uint32_t>(a.value) & (kGicdCtlrEnableGrp0 | kGicdCtlrEnableGrp1);
       } else {
-        a.value = ctlr_ | kCtlrAre | kCtlrDs;
+        a.value = ctlr_ | kGicdCtlrAre | kGicdCtlrDs;
       }
       return Status::ok();
     case kGicdTyper:  // no LPIs, MBIs, security extension, extended SPIs, Aff3 or RSS; CPUNumber 0 as ARE is fixed
@@ -215,9 +184,9 @@ Status VirtualGic::access_redistributor(Access& a) {
     case kGicrWaker:
       SEPTUM_TRY(a.expect(kReg32));
       if (a.write) {
-        asleep_[vcpu] = (a.value & kWakerProcessorSleep) != 0;
+        asleep_[vcpu] = (a.value & kGicrWakerProcessorSleep) != 0;
       } else if (asleep_[vcpu]) {
-        a.value = kWakerProcessorSleep | kWakerChildrenAsleep;
+        a.value = kGicrWakerProcessorSleep | kGicrWakerChildrenAsleep;
       }
       return Status::ok();
     case kPidr2:
@@ -313,7 +282,7 @@ VirtualGic::Bank& VirtualGic::bank_of(uint32_t vcpu, uint32_t intid) {
 }
 
 uint32_t VirtualGic::group_enabled(const Bank& bank) const {
-  return ((ctlr_ & kCtlrEnableGrp1) ? bank.group : 0) | ((ctlr_ & kCtlrEnableGrp0) ? ~bank.group : 0);
+  return ((ctlr_ & kGicdCtlrEnableGrp1) ? bank.group : 0) | ((ctlr_ & kGicdCtlrEnableGrp0) ? ~bank.group : 0);
 }
 
 // Pending state not yet handed to an LR, of interrupts that may be delivered.

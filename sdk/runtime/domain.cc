@@ -38,7 +38,7 @@ void start_interrupts() {
 
 const Platform& platform() { return discovered; }
 uint32_t vcpu_count() { return static_cast<uint32_t>(discovered.cpu_count); }
-uint32_t this_vcpu() { return static_cast<uint32_t>(SEPTUM_SDK_READ_SYSREG(tpidr_el1)); }
+uint32_t this_vcpu() { return static_cast<uint32_t>(SEPTUM_READ_SYSREG(tpidr_el1)); }
 
 std::optional<std::string_view> boot_arg(std::string_view key) { return find_boot_arg(discovered.bootargs, key); }
 
@@ -75,7 +75,7 @@ void domain_exit() {
   xen::sched_shutdown(xen::ShutdownReason::poweroff);
   for (;;) {
     irq_disable();
-    wait_for_interrupt();
+    wfi();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "kernel/abi/gic_v3_registers.h"
 #include "sdk/runtime/console.h"
 #include "sdk/runtime/domain.h"
 #include "sdk/runtime/sysreg.h"
@@ -10,30 +11,7 @@ namespace septum::sdk::gic {
 
 namespace {
 
-constexpr uint64_t kGicdCtlr = 0x0000;
-constexpr uint64_t kGicdIcenabler = 0x0180;
-constexpr uint32_t kGicdCtlrEnableGrp1 = 1u << 0;   // Non-secure view
-constexpr uint32_t kGicdCtlrEnableGrp1A = 1u << 1;  // Non-secure view
-constexpr uint32_t kGicdCtlrAreNs = 1u << 4;
-constexpr uint32_t kGicdCtlrRwp = 1u << 31;
-
-// RD_base frame, then the SGI_base frame 64 KiB above it.
-constexpr uint64_t kGicrCtlr = 0x0000;
-constexpr uint64_t kGicrTyper = 0x0008;
-constexpr uint64_t kGicrWaker = 0x0014;
-constexpr uint64_t kSgiBase = 0x10000;
-constexpr uint64_t kGicrIgroupr0 = kSgiBase + 0x0080;
-constexpr uint64_t kGicrIsenabler0 = kSgiBase + 0x0100;
-constexpr uint64_t kGicrIcenabler0 = kSgiBase + 0x0180;
-constexpr uint64_t kGicrIcpendr0 = kSgiBase + 0x0280;
-constexpr uint64_t kGicrIpriorityr = kSgiBase + 0x0400;
-constexpr uint32_t kGicrCtlrRwp = 1u << 3;
-constexpr uint32_t kWakerProcessorSleep = 1u << 1;
-constexpr uint32_t kWakerChildrenAsleep = 1u << 2;
-constexpr uint64_t kTyperVlpis = 1u << 1;
-constexpr uint64_t kTyperLast = 1u << 4;
-constexpr uint64_t kFrameStride = 0x20000;      // RD_base + SGI_base
-constexpr uint64_t kFrameStrideVlpi = 0x40000;  // + VLPI_base + reserved (GICv4)
+using namespace gicv3;
 
 constexpr uint32_t kPriority = 0xa0;  // any value below the PMR of 0xff
 constexpr uint64_t kPollLimit = 1'000'000;
@@ -57,11 +35,11 @@ uint64_t find_redistributor(uint64_t mpidr) {
   const Platform& p = platform();
   for (size_t r = 0; r < p.gic_redistributor_count; ++r) {
     const Range& region = p.gic_redistributors[r];
-    for (uint64_t frame = region.base; frame + kFrameStride <= region.end();) {
+    for (uint64_t frame = region.base; frame + kGicrFrameStride <= region.end();) {
       uint64_t typer = mmio_read<uint64_t>(frame + kGicrTyper);
       if ((typer >> 32) == typer_affinity(mpidr)) return frame;
-      if (typer & kTyperLast) break;
-      frame += (typer & kTyperVlpis) ? kFrameStrideVlpi : kFrameStride;
+      if (typer & kGicrTyperLast) break;
+      frame += (typer & kGicrTyperVlpis) ? kGicrFrameStrideVlpi : kGicrFrameStride;
     }
   }
   return 0;
@@ -71,7 +49,7 @@ uint64_t find_redistributor(uint64_t mpidr) {
 
 Status init_distributor() {
   uint64_t gicd = platform().gic_distributor.base;
-  mmio_write<uint32_t>(gicd + kGicdCtlr, kGicdCtlrAreNs | kGicdCtlrEnableGrp1A | kGicdCtlrEnableGrp1);
+  mmio_write<uint32_t>(gicd + kGicdCtlr, kGicdCtlrAre | kGicdCtlrEnableGrp1 | kGicdCtlrEnableGrp0);
   if (!poll_clear(gicd + kGicdCtlr, kGicdCtlrRwp)) return Status::error("gic: distributor stuck in RWP");
   return Status::ok();
 }
@@ -80,26 +58,26 @@ Status init_this_vcpu() {
   uint64_t mpidr = read_mpidr();
   uint64_t rd = find_redistributor(mpidr);
   if (!rd) return Status::error("gic: no redistributor with the affinity of MPIDR {:#x}", mpidr);
-  mmio_write<uint32_t>(rd + kGicrWaker, mmio_read<uint32_t>(rd + kGicrWaker) & ~kWakerProcessorSleep);
-  if (!poll_clear(rd + kGicrWaker, kWakerChildrenAsleep)) {
+  mmio_write<uint32_t>(rd + kGicrWaker, mmio_read<uint32_t>(rd + kGicrWaker) & ~kGicrWakerProcessorSleep);
+  if (!poll_clear(rd + kGicrWaker, kGicrWakerChildrenAsleep)) {
     return Status::error("gic: redistributor of MPIDR {:#x} does not wake up", mpidr);
   }
-  mmio_write<uint32_t>(rd + kGicrIcenabler0, ~0u);
-  mmio_write<uint32_t>(rd + kGicrIcpendr0, ~0u);
-  mmio_write<uint32_t>(rd + kGicrIgroupr0, ~0u);
+  mmio_write<uint32_t>(rd + (kGicrSgiBase + kIcenabler), ~0u);
+  mmio_write<uint32_t>(rd + (kGicrSgiBase + kIcpendr), ~0u);
+  mmio_write<uint32_t>(rd + (kGicrSgiBase + kIgroupr), ~0u);
   for (uint32_t intid = 0; intid < kLocalInterrupts; intid += 4) {
-    mmio_write<uint32_t>(rd + kGicrIpriorityr + intid, 0x01010101u * kPriority);
+    mmio_write<uint32_t>(rd + (kGicrSgiBase + kIpriorityr) + intid, 0x01010101u * kPriority);
   }
   if (!poll_clear(rd + kGicrCtlr, kGicrCtlrRwp)) return Status::error("gic: redistributor stuck in RWP");
 
-  SEPTUM_SDK_WRITE_SYSREG(icc_sre_el1, SEPTUM_SDK_READ_SYSREG(icc_sre_el1) | kSreEnable);
+  SEPTUM_WRITE_SYSREG(icc_sre_el1, SEPTUM_READ_SYSREG(icc_sre_el1) | kSreEnable);
   isb();
-  if (!(SEPTUM_SDK_READ_SYSREG(icc_sre_el1) & kSreEnable)) {
+  if (!(SEPTUM_READ_SYSREG(icc_sre_el1) & kSreEnable)) {
     return Status::error("gic: no system-register CPU interface (ICC_SRE_EL1.SRE stays 0)");
   }
-  SEPTUM_SDK_WRITE_SYSREG(icc_pmr_el1, 0xff);
-  SEPTUM_SDK_WRITE_SYSREG(icc_bpr1_el1, 0);
-  SEPTUM_SDK_WRITE_SYSREG(icc_igrpen1_el1, 1);
+  SEPTUM_WRITE_SYSREG(icc_pmr_el1, 0xff);
+  SEPTUM_WRITE_SYSREG(icc_bpr1_el1, 0);
+  SEPTUM_WRITE_SYSREG(icc_igrpen1_el1, 1);
   isb();
   redistributors[this_vcpu()] = rd;
   return Status::ok();
@@ -110,17 +88,17 @@ void set_handler(uint32_t intid, Handler handler) {
 }
 
 void enable(uint32_t intid) {
-  if (intid < kLocalInterrupts) mmio_write<uint32_t>(this_redistributor() + kGicrIsenabler0, 1u << intid);
+  if (intid < kLocalInterrupts) mmio_write<uint32_t>(this_redistributor() + (kGicrSgiBase + kIsenabler), 1u << intid);
 }
 
 void disable(uint32_t intid) {
   if (intid < kLocalInterrupts) {
     uint64_t rd = this_redistributor();
-    mmio_write<uint32_t>(rd + kGicrIcenabler0, 1u << intid);
+    mmio_write<uint32_t>(rd + (kGicrSgiBase + kIcenabler), 1u << intid);
     poll_clear(rd + kGicrCtlr, kGicrCtlrRwp);
   } else {
     uint64_t gicd = platform().gic_distributor.base;
-    mmio_write<uint32_t>(gicd + kGicdIcenabler + intid / 32 * 4, 1u << (intid % 32));
+    mmio_write<uint32_t>(gicd + kIcenabler + intid / 32 * 4, 1u << (intid % 32));
     poll_clear(gicd + kGicdCtlr, kGicdCtlrRwp);
   }
 }
@@ -135,18 +113,18 @@ void send_sgi(uint32_t intid, uint64_t mpidr) {
                    1u << (aff0 & 0xf);             // target list
 
   dsb_sy();  // make the sender's memory writes visible before the interrupt
-  SEPTUM_SDK_WRITE_SYSREG(icc_sgi1r_el1, value);
+  SEPTUM_WRITE_SYSREG(icc_sgi1r_el1, value);
   isb();
 }
 
 uint32_t acknowledge() {
-  uint64_t intid = SEPTUM_SDK_READ_SYSREG(icc_iar1_el1);
+  uint64_t intid = SEPTUM_READ_SYSREG(icc_iar1_el1);
   dsb_sy();
   return static_cast<uint32_t>(intid & 0xffffff);
 }
 
 void end_of_interrupt(uint32_t intid) {
-  SEPTUM_SDK_WRITE_SYSREG(icc_eoir1_el1, intid);
+  SEPTUM_WRITE_SYSREG(icc_eoir1_el1, intid);
   isb();
 }
 

@@ -21,13 +21,13 @@ struct Periodic {
 constinit std::array<Periodic, kMaxVcpus> periodic{};
 
 void arm(uint64_t deadline) {
-  SEPTUM_SDK_WRITE_SYSREG(cntv_cval_el0, deadline);
-  SEPTUM_SDK_WRITE_SYSREG(cntv_ctl_el0, kCtlEnable);  // also clears IMASK, which a hypervisor may set
+  SEPTUM_WRITE_SYSREG(cntv_cval_el0, deadline);
+  SEPTUM_WRITE_SYSREG(cntv_ctl_el0, kCtlEnable);  // also clears IMASK, which a hypervisor may set
   isb();
 }
 
 void disarm() {
-  SEPTUM_SDK_WRITE_SYSREG(cntv_ctl_el0, 0);
+  SEPTUM_WRITE_SYSREG(cntv_ctl_el0, 0);
   isb();
 }
 
@@ -47,11 +47,11 @@ void on_interrupt(uint32_t) {
 
 }  // namespace
 
-uint64_t frequency() { return SEPTUM_SDK_READ_SYSREG(cntfrq_el0); }
+uint64_t frequency() { return SEPTUM_READ_SYSREG(cntfrq_el0); }
 
 uint64_t now() {
   isb();
-  return SEPTUM_SDK_READ_SYSREG(cntvct_el0);
+  return SEPTUM_READ_SYSREG(cntvct_el0);
 }
 
 Status start_periodic(uint32_t hz, TickHandler on_tick) {
@@ -78,7 +78,7 @@ void wait_until(uint64_t deadline) {
   bool ticking = periodic[this_vcpu()].period != 0;
   while (now() < deadline) {
     if (ticking) {
-      wait_for_interrupt();
+      wfi();
     } else {
       cpu_relax();
     }

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 
+MACHINE = "virt,virtualization=on,gic-version=3"
 RAM_BASE = 0x40000000
 STATUS_LINE = re.compile(rb"septum: system off, status (\d+)")
 
@@ -74,7 +75,7 @@ def elf_entry(path):
 def qemu_command(args, blob_elf=None):
     cmd = [
         args.qemu,
-        "-M", "virt,virtualization=on,gic-version=3",
+        "-M", MACHINE,
         "-cpu", args.cpu,
         "-smp", str(args.smp),
         "-m", args.memory,
@@ -94,78 +95,115 @@ def qemu_command(args, blob_elf=None):
     return cmd
 
 
+class Timeout(Exception):
+    """QEMU's console stayed open past the deadline; QEMU has been killed."""
+
+
+class Qemu:
+    """QEMU in its own session, its console streamed to stdout (also used by
+    tests/xen/run_on_xen.py).
+
+    The session lets one killpg take down QEMU with anything it spawned.
+    Creating a Qemu makes SIGINT, SIGTERM and SIGHUP kill it and exit with
+    128 + the signal, so an interrupted caller never leaves QEMU running;
+    `name` prefixes that message.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.process = None
+        self.output = bytearray()
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, self.on_signal)
+
+    def on_signal(self, signum, _frame):
+        self.kill()
+        sys.stderr.write(f"\n{self.name}: interrupted by signal {signum}; QEMU killed\n")
+        sys.exit(128 + signum)
+
+    def start(self, cmd, interactive=False):
+        """Starts QEMU; raises OSError when it cannot."""
+        stdin = None if interactive else subprocess.DEVNULL
+        self.process = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, start_new_session=True)
+        pid_file = os.environ.get("SEPTUM_QEMU_PID_FILE")
+        if pid_file:  # lets the runners' own tests check that QEMU is gone
+            with open(pid_file, "w") as f:
+                f.write(str(self.process.pid))
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def wait(self):
+        return self.process.wait()
+
+    def console(self, timeout):
+        """Yields QEMU's output chunk by chunk, each already copied to stdout
+        and appended to self.output, until QEMU closes it.
+
+        Raises Timeout, with QEMU killed, if the output is still open
+        `timeout` seconds (0 = no limit) after the first chunk was asked for.
+        """
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        out = sys.stdout.buffer
+        fd = self.process.stdout.fileno()
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                self.kill()
+                raise Timeout()
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            out.write(chunk)
+            out.flush()
+            self.output += chunk
+            yield chunk
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
-        self.qemu = None
-        self.output = bytearray()
+        self.qemu = Qemu("qemu_runner")
         self.marker_index = 0
         self.search_from = 0
-
-    def kill_qemu(self):
-        if self.qemu and self.qemu.poll() is None:
-            try:
-                os.killpg(self.qemu.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.qemu.wait()
-
-    def on_signal(self, signum, _frame):
-        self.kill_qemu()
-        sys.stderr.write(f"\nqemu_runner: interrupted by signal {signum}; QEMU killed\n")
-        sys.exit(128 + signum)
 
     def match_markers(self):
         while self.marker_index < len(self.args.expect):
             marker = self.args.expect[self.marker_index].encode()
-            at = self.output.find(marker, self.search_from)
+            at = self.qemu.output.find(marker, self.search_from)
             if at < 0:
                 return
             self.search_from = at + len(marker)
             self.marker_index += 1
 
     def run(self):
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, self.on_signal)
         blob_elf = None
         if self.args.raw_dtb:
             blob_elf = os.path.join(tempfile.mkdtemp(prefix="septum-dtb-"), "dtb.elf")
             write_blob_elf(self.args.raw_dtb, elf_entry(self.args.kernel), blob_elf)
         cmd = qemu_command(self.args, blob_elf)
-        stdin = None if self.args.interactive else subprocess.DEVNULL
         try:
-            self.qemu = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, start_new_session=True)
+            self.qemu.start(cmd, interactive=self.args.interactive)
         except OSError as e:
             sys.stderr.write(f"qemu_runner: cannot start {cmd[0]}: {e}\n")
             return EXIT_QEMU_FAILED
-        pid_file = os.environ.get("SEPTUM_QEMU_PID_FILE")
-        if pid_file:  # lets the runner's own test check that QEMU is gone
-            with open(pid_file, "w") as f:
-                f.write(str(self.qemu.pid))
-        deadline = time.monotonic() + self.args.timeout if self.args.timeout > 0 else None
-        out = sys.stdout.buffer
-        fd = self.qemu.stdout.fileno()
-        while True:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([fd], [], [], wait)
-            if not ready:
-                self.kill_qemu()
-                out.flush()
-                sys.stderr.write(f"\nqemu_runner: timeout after {self.args.timeout:g} s; QEMU killed\n")
-                self.report_missing_markers()
-                return EXIT_TIMEOUT
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            out.write(chunk)
-            out.flush()
-            self.output += chunk
-            self.match_markers()
-        qemu_status = self.qemu.wait()
-        return self.verdict(qemu_status)
+        try:
+            for _ in self.qemu.console(self.args.timeout):
+                self.match_markers()
+        except Timeout:
+            sys.stderr.write(f"\nqemu_runner: timeout after {self.args.timeout:g} s; QEMU killed\n")
+            self.report_missing_markers()
+            return EXIT_TIMEOUT
+        return self.verdict(self.qemu.wait())
 
     def missing_anywhere(self):
-        return [m for m in self.args.expect_anywhere if m.encode() not in self.output]
+        return [m for m in self.args.expect_anywhere if m.encode() not in self.qemu.output]
 
     def report_missing_markers(self):
         missing = self.args.expect[self.marker_index:] + self.missing_anywhere()
@@ -176,7 +214,7 @@ class Runner:
         if qemu_status != 0:
             sys.stderr.write(f"qemu_runner: QEMU exited with status {qemu_status}\n")
             return EXIT_QEMU_FAILED
-        statuses = STATUS_LINE.findall(self.output)
+        statuses = STATUS_LINE.findall(self.qemu.output)
         if not statuses:
             sys.stderr.write("qemu_runner: the system stopped without its 'septum: system off, status N' line\n")
             return EXIT_NO_STATUS

@@ -50,5 +50,5 @@ void domain_main() {
     }
   }
   spin(0);
-  for (;;) wait_for_interrupt();  // the last vCPU to finish powers the domain off
+  for (;;) wfi();  // the last vCPU to finish powers the domain off
 }

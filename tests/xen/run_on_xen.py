@@ -11,16 +11,19 @@ first, 124 on timeout. QEMU is always killed on exit, timeout and signals.
 
 import argparse
 import os
-import select
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
+# QEMU's process and console handling is the Septum runner's, imported from
+# the source tree (REPO_ROOT resolves Bazel's runfiles symlinks) without
+# leaving a __pycache__ there.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+sys.path.insert(0, os.path.join(REPO_ROOT, "sdk", "tools"))
+sys.dont_write_bytecode = True
+import qemu_runner  # noqa: E402
+
 MANIFEST = os.path.join(REPO_ROOT, "third_party", "reference", "manifest.txt")
-MACHINE = "virt,virtualization=on,gic-version=3"
 MODULE_ADDRESS = 0x50000000  # where QEMU's loader puts the image for Xen to find
 
 # Xen panics, the runtime's crash reports and the test domains' verdicts.
@@ -41,7 +44,7 @@ def parse_args(argv):
     p.add_argument("--smp", type=int, default=4)
     p.add_argument("--cpu", default="max,pauth-impdef=on")
     p.add_argument("--memory", default="2G", help="QEMU's RAM")
-    p.add_argument("--timeout", type=float, default=120, help="seconds")
+    p.add_argument("--timeout", type=float, default=120, help="seconds; 0 = none")
     p.add_argument("--expect", action="append", default=[], help="marker that must appear")
     p.add_argument("--fail-on", action="append",
                    help="text that fails the run at once (default: " + "; ".join(DEFAULT_FAILURES) + ")")
@@ -69,7 +72,7 @@ def machine_options(args):
 def xen_device_tree(args, workdir):
     """QEMU's device tree plus Xen's /chosen entries and the domU; returns the DTB path."""
     qemu_dtb = os.path.join(workdir, "qemu.dtb")
-    subprocess.run([args.qemu, "-machine", f"{MACHINE},dumpdtb={qemu_dtb}", *machine_options(args),
+    subprocess.run([args.qemu, "-machine", f"{qemu_runner.MACHINE},dumpdtb={qemu_dtb}", *machine_options(args),
                     "-display", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", qemu_dtb], check=True,
                             capture_output=True, text=True).stdout
@@ -109,59 +112,37 @@ def xen_device_tree(args, workdir):
 class Run:
     def __init__(self, args):
         self.args = args
-        self.qemu = None
-
-    def kill_qemu(self):
-        if self.qemu and self.qemu.poll() is None:
-            try:
-                os.killpg(self.qemu.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.qemu.wait()
-
-    def on_signal(self, signum, _frame):
-        self.kill_qemu()
-        sys.stderr.write(f"\nrun_on_xen: interrupted by signal {signum}; QEMU killed\n")
-        sys.exit(128 + signum)
+        self.qemu = qemu_runner.Qemu("run_on_xen")
 
     def start(self, xen, dtb):
-        cmd = [self.args.qemu, "-M", MACHINE, *machine_options(self.args), "-display", "none", "-monitor", "none",
-               "-serial", "stdio", "-no-reboot", "-kernel", xen, "-dtb", dtb,
-               "-device", f"loader,file={self.args.image},addr={MODULE_ADDRESS:#x},force-raw=on"]
-        self.qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True)
-        pid_file = os.environ.get("SEPTUM_QEMU_PID_FILE")
-        if pid_file:  # lets a test check that QEMU is gone afterwards
-            with open(pid_file, "w") as f:
-                f.write(str(self.qemu.pid))
+        self.qemu.start([self.args.qemu, "-M", qemu_runner.MACHINE, *machine_options(self.args),
+                         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+                         "-kernel", xen, "-dtb", dtb,
+                         "-device", f"loader,file={self.args.image},addr={MODULE_ADDRESS:#x},force-raw=on"])
 
     def watch(self):
         missing = [m.encode() for m in self.args.expect]
         failures = [m.encode() for m in self.args.fail_on or DEFAULT_FAILURES]
-        output = bytearray()
-        deadline = time.monotonic() + self.args.timeout
-        fd = self.qemu.stdout.fileno()
-        out = sys.stdout.buffer
-        while missing:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                return self.verdict(EXIT_TIMEOUT, f"timeout after {self.args.timeout:g} s", missing)
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return self.verdict(EXIT_FAILED, f"QEMU exited with status {self.qemu.wait()}", missing)
-            out.write(chunk)
-            out.flush()
-            # Markers may straddle chunks: search the tail that could hold one.
-            tail_from = max(0, len(output) - max(len(m) for m in missing + failures))
-            output += chunk
-            window = output[tail_from:]
-            for failure in failures:
-                if failure in window:
-                    return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
-            missing = [m for m in missing if m not in output]
+        longest_failure = max(len(f) for f in failures)
+        output = self.qemu.output
+        console = self.qemu.console(self.args.timeout)
+        try:
+            while missing:
+                chunk = next(console, None)
+                if chunk is None:
+                    return self.verdict(EXIT_FAILED, f"QEMU exited with status {self.qemu.wait()}", missing)
+                # A failure text may straddle chunks: search the tail that could hold one.
+                window = output[max(0, len(output) - len(chunk) - longest_failure):]
+                for failure in failures:
+                    if failure in window:
+                        return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
+                missing = [m for m in missing if m not in output]
+        except qemu_runner.Timeout:
+            return self.verdict(EXIT_TIMEOUT, f"timeout after {self.args.timeout:g} s", missing)
         return self.verdict(0, f"all {len(self.args.expect)} markers seen", [])
 
     def verdict(self, status, reason, missing):
-        self.kill_qemu()
+        self.qemu.kill()
         sys.stdout.flush()
         sys.stderr.write(f"\nrun_on_xen: {reason}; QEMU stopped\n")
         if missing:
@@ -169,8 +150,6 @@ class Run:
         return status
 
     def run(self):
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, self.on_signal)
         xen = self.args.xen or find_xen()
         if not xen or not os.path.isfile(xen):
             sys.stderr.write(f"run_on_xen: no Xen image (looked in {MANIFEST}); "
@@ -186,7 +165,7 @@ class Run:
             try:
                 return self.watch()
             finally:
-                self.kill_qemu()
+                self.qemu.kill()
 
 
 def main(argv):

@@ -35,7 +35,10 @@ def xen_domain_test(
         name = name,
         srcs = ["run_on_xen.py"],
         args = args,
-        data = [domain],
+        data = [
+            domain,
+            "//sdk/tools:qemu_runner.py",
+        ],
         size = "medium",
         **kwargs
     )

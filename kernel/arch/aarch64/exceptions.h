@@ -5,7 +5,8 @@
 
 namespace septum::aarch64 {
 
-// Saved by vectors.S; layout is fixed by its save_frame macro.
+// Saved by vectors.S; the layout is fixed by the save_frame macro of
+// gpr_frame.inc.
 struct ExceptionFrame {
   uint64_t x[31];
   uint64_t elr;

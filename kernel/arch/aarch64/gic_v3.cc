@@ -1,40 +1,13 @@
 #include "kernel/arch/aarch64/gic_v3.h"
 
+#include "kernel/abi/gic_v3_registers.h"
 #include "kernel/arch/aarch64/sysreg.h"
 
 namespace septum::aarch64 {
 
 namespace {
 
-// Distributor registers.
-constexpr uint64_t kGicdCtlr = 0x0000;
-constexpr uint64_t kGicdTyper = 0x0004;
-constexpr uint64_t kGicdIgroupr = 0x0080;
-constexpr uint64_t kGicdIcenabler = 0x0180;
-constexpr uint64_t kGicdIcpendr = 0x0280;
-constexpr uint64_t kGicdIpriorityr = 0x0400;
-constexpr uint64_t kGicdIrouter = 0x6000;
-constexpr uint32_t kGicdCtlrRwp = 1u << 31;
-constexpr uint32_t kGicdCtlrAre = 1u << 4;
-constexpr uint32_t kGicdCtlrEnableGrp1 = 1u << 1;
-
-// Redistributor: RD_base frame, then the SGI_base frame 64 KiB above it.
-constexpr uint64_t kGicrCtlr = 0x0000;
-constexpr uint64_t kGicrTyper = 0x0008;
-constexpr uint64_t kGicrWaker = 0x0014;
-constexpr uint64_t kSgiBase = 0x10000;
-constexpr uint64_t kGicrIgroupr0 = kSgiBase + 0x0080;
-constexpr uint64_t kGicrIsenabler0 = kSgiBase + 0x0100;
-constexpr uint64_t kGicrIcenabler0 = kSgiBase + 0x0180;
-constexpr uint64_t kGicrIcpendr0 = kSgiBase + 0x0280;
-constexpr uint64_t kGicrIpriorityr = kSgiBase + 0x0400;
-constexpr uint32_t kGicrCtlrRwp = 1u << 3;
-constexpr uint32_t kWakerProcessorSleep = 1u << 1;
-constexpr uint32_t kWakerChildrenAsleep = 1u << 2;
-constexpr uint64_t kTyperVlpis = 1u << 1;
-constexpr uint64_t kTyperLast = 1u << 4;
-constexpr uint64_t kFrameStride = 0x20000;       // RD_base + SGI_base
-constexpr uint64_t kFrameStrideVlpi = 0x40000;   // + VLPI_base + reserved (GICv4)
+using namespace gicv3;
 
 constexpr uint8_t kDefaultPriority = 0xa0;
 constexpr uint64_t kPollLimit = 10'000'000;
@@ -64,12 +37,12 @@ Status GicV3::init_distributor(const Platform& platform, uint64_t boot_mpidr) {
   if (!poll_clear(distributor_ + kGicdCtlr, kGicdCtlrRwp)) return Status::error("gic: distributor stuck in RWP");
   uint32_t lines = info().spi_count + 32;
   for (uint32_t intid = 32; intid < lines; intid += 32) {
-    mmio_write<uint32_t>(distributor_ + kGicdIgroupr + intid / 8, ~0u);
-    mmio_write<uint32_t>(distributor_ + kGicdIcenabler + intid / 8, ~0u);
-    mmio_write<uint32_t>(distributor_ + kGicdIcpendr + intid / 8, ~0u);
+    mmio_write<uint32_t>(distributor_ + kIgroupr + intid / 8, ~0u);
+    mmio_write<uint32_t>(distributor_ + kIcenabler + intid / 8, ~0u);
+    mmio_write<uint32_t>(distributor_ + kIcpendr + intid / 8, ~0u);
   }
   for (uint32_t intid = 32; intid < lines; intid += 4) {
-    mmio_write<uint32_t>(distributor_ + kGicdIpriorityr + intid, 0x01010101u * kDefaultPriority);
+    mmio_write<uint32_t>(distributor_ + kIpriorityr + intid, 0x01010101u * kDefaultPriority);
   }
   mmio_write<uint32_t>(distributor_ + kGicdCtlr, kGicdCtlrAre);
   if (!poll_clear(distributor_ + kGicdCtlr, kGicdCtlrRwp)) return Status::error("gic: distributor stuck in RWP");
@@ -85,28 +58,28 @@ Status GicV3::init_cpu(const Platform& platform, uint64_t mpidr, uint64_t& redis
   redistributor = 0;
   for (size_t r = 0; r < platform.gic_redistributor_count && !redistributor; ++r) {
     const Range& region = platform.gic_redistributors[r];
-    for (uint64_t frame = region.base; frame + kFrameStride <= region.end();) {
+    for (uint64_t frame = region.base; frame + kGicrFrameStride <= region.end();) {
       uint64_t typer = mmio_read<uint64_t>(frame + kGicrTyper);
       if ((typer >> 32) == affinity_of(mpidr)) {
         redistributor = frame;
         break;
       }
-      if (typer & kTyperLast) break;
-      frame += (typer & kTyperVlpis) ? kFrameStrideVlpi : kFrameStride;
+      if (typer & kGicrTyperLast) break;
+      frame += (typer & kGicrTyperVlpis) ? kGicrFrameStrideVlpi : kGicrFrameStride;
     }
   }
   if (!redistributor) return Status::error("gic: no redistributor for MPIDR {:#x}", mpidr);
 
   uint32_t waker = mmio_read<uint32_t>(redistributor + kGicrWaker);
-  mmio_write<uint32_t>(redistributor + kGicrWaker, waker & ~kWakerProcessorSleep);
-  if (!poll_clear(redistributor + kGicrWaker, kWakerChildrenAsleep)) {
+  mmio_write<uint32_t>(redistributor + kGicrWaker, waker & ~kGicrWakerProcessorSleep);
+  if (!poll_clear(redistributor + kGicrWaker, kGicrWakerChildrenAsleep)) {
     return Status::error("gic: redistributor of MPIDR {:#x} does not wake up", mpidr);
   }
-  mmio_write<uint32_t>(redistributor + kGicrIgroupr0, ~0u);
-  mmio_write<uint32_t>(redistributor + kGicrIcenabler0, ~0u);
-  mmio_write<uint32_t>(redistributor + kGicrIcpendr0, ~0u);
+  mmio_write<uint32_t>(redistributor + (kGicrSgiBase + kIgroupr), ~0u);
+  mmio_write<uint32_t>(redistributor + (kGicrSgiBase + kIcenabler), ~0u);
+  mmio_write<uint32_t>(redistributor + (kGicrSgiBase + kIcpendr), ~0u);
   for (uint32_t intid = 0; intid < 32; intid += 4) {
-    mmio_write<uint32_t>(redistributor + kGicrIpriorityr + intid, 0x01010101u * kDefaultPriority);
+    mmio_write<uint32_t>(redistributor + (kGicrSgiBase + kIpriorityr) + intid, 0x01010101u * kDefaultPriority);
   }
   if (!poll_clear(redistributor + kGicrCtlr, kGicrCtlrRwp)) return Status::error("gic: redistributor stuck in RWP");
 
@@ -124,7 +97,7 @@ Status GicV3::init_cpu(const Platform& platform, uint64_t mpidr, uint64_t& redis
 }
 
 void GicV3::enable_ppi(uint64_t redistributor, uint32_t intid) {
-  mmio_write<uint32_t>(redistributor + kGicrIsenabler0, 1u << intid);
+  mmio_write<uint32_t>(redistributor + (kGicrSgiBase + kIsenabler), 1u << intid);
 }
 
 uint32_t GicV3::acknowledge() {

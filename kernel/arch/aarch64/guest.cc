@@ -156,7 +156,7 @@ void kick_mask(Domain& d, uint32_t mask) {
 }
 
 struct ScrubJob {
-  Domain* domain = nullptr;
+  std::atomic<Domain*> domain{nullptr};  // published last: the other fields are set first
   std::atomic<uint64_t> next_piece{0};
   std::atomic<uint64_t> done_pieces{0};
   std::atomic<uint32_t> cpus{0};
@@ -168,7 +168,7 @@ constexpr uint64_t kScrubPiece = 2 << 20;
 // Claims and zeroes 2 MiB pieces of the dying domain's memory until none
 // is left; every CPU that gets the scrub SGI joins in.
 void scrub_participate() {
-  Domain* d = scrub_job.domain;
+  Domain* d = scrub_job.domain.load();
   if (!d) return;
   bool worked = false;
   for (;;) {
@@ -196,11 +196,18 @@ void power_off_if_done();
 // Called with the lock held once no vCPU of `d` is loaded anywhere.
 // Scrubs and releases its memory; the lock is dropped while scrubbing.
 void destroy_domain(Domain& d) {
-  scrub_job.domain = &d;
+  d.state = DomainState::destroying;
+  // One scrub at a time: help finish the one under way, then start ours.
+  while (scrub_job.domain.load()) {
+    unlock();
+    scrub_participate();
+    lock();
+  }
   scrub_job.pieces = d.memory_size / kScrubPiece;
   scrub_job.next_piece.store(0);
   scrub_job.done_pieces.store(0);
   scrub_job.cpus.store(0);
+  scrub_job.domain.store(&d);
   unlock();
   for (size_t i = 0; i < guests.env.platform->cpu_count; ++i) {
     if (i != this_cpu().index) send_sgi(static_cast<uint32_t>(i), kSgiScrub);
@@ -210,7 +217,7 @@ void destroy_domain(Domain& d) {
   }
   lock();
   uint32_t helpers = static_cast<uint32_t>(__builtin_popcount(scrub_job.cpus.load()));
-  scrub_job.domain = nullptr;
+  scrub_job.domain.store(nullptr);
   for (size_t i = 0; i < d.chunk_count; ++i) {
     unsigned order = static_cast<unsigned>(__builtin_ctzll(d.chunks[i].size >> 12));
     (void)guests.env.allocator->free(d.chunks[i].pa, order);
@@ -830,7 +837,10 @@ void schedule(ExceptionFrame& frame) {
       }
       pcpu.current = nullptr;
       Domain& d = *previous->domain;
-      if (d.state == DomainState::dead && loaded_vcpus(d) == 0) destroy_domain(d);
+      if (d.state == DomainState::dead && loaded_vcpus(d) == 0) {
+        destroy_domain(d);
+        continue;  // the lock was dropped while scrubbing: decide again
+      }
     }
     uint64_t deadline = earliest_software_timer(self);
     if (decision.next_event_ns != Dispatcher::kNever) {
