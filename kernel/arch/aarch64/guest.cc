@@ -355,7 +355,8 @@ void handle_smccc(Vcpu& v, ExceptionFrame& frame) {
       break;
     case kPsciFeatures: {
       uint32_t queried = static_cast<uint32_t>(frame.x[1]);
-      bool known = queried == kPsciVersion || queried == kPsciCpuOff || queried == kPsciCpuOn32 ||
+      bool known = queried == kPsciVersion || queried == kPsciCpuSuspend32 || queried == kPsciCpuSuspend64 ||
+                   queried == kPsciCpuOff || queried == kPsciCpuOn32 ||
                    queried == kPsciCpuOn64 || queried == kPsciAffinityInfo32 || queried == kPsciAffinityInfo64 ||
                    queried == kPsciMigrateInfoType || queried == kPsciSystemOff || queried == kPsciSystemReset ||
                    queried == kPsciFeatures || queried == kSmcccVersion;
@@ -587,7 +588,7 @@ bool emulate_sysreg(Vcpu& v, ExceptionFrame& frame, uint32_t iss) {
 }
 
 // UNDEF into the guest's own EL1 vector, as the hardware would deliver it.
-void inject_undefined(Vcpu& v, ExceptionFrame& frame) {
+void inject_undefined(ExceptionFrame& frame) {
   constexpr uint64_t kModeMask = 0xf;
   uint64_t from_el1 = (frame.spsr & kModeMask) != 0;
   bool from_spx = (frame.spsr & 1) != 0;
@@ -597,7 +598,6 @@ void inject_undefined(Vcpu& v, ExceptionFrame& frame) {
   SEPTUM_WRITE_SYSREG(SPSR_EL1, frame.spsr);
   frame.elr = SEPTUM_READ_SYSREG(VBAR_EL1) + offset;
   frame.spsr = 0x5 | (0xfull << 6);  // EL1h, DAIF masked
-  (void)v;
 }
 
 // ---------------------------------------------------------------- stage-2 aborts
@@ -667,7 +667,7 @@ void handle_sync(Vcpu& v, ExceptionFrame& frame) {
       if (emulate_sysreg(v, frame, s.iss)) {
         frame.elr += 4;
       } else {
-        inject_undefined(v, frame);
+        inject_undefined(frame);
       }
       return;
     case 0x24:
@@ -679,7 +679,7 @@ void handle_sync(Vcpu& v, ExceptionFrame& frame) {
       return;
     case 0x07:
     case 0x19:
-      inject_undefined(v, frame);
+      inject_undefined(frame);
       return;
     default:
       kill_domain(v, frame, "unhandled exception: {}", exception_class_name(s.exception_class));
