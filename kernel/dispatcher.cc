@@ -77,7 +77,10 @@ Dispatcher::Decision Dispatcher::pick(uint64_t now_ns) {
   Decision decision{nullptr, next_replenishment};
   if (earliest) {
     decision.next = earliest;
+    // Budget is spent by the end of the period at the latest: what is left
+    // then is not carried into the next one.
     uint64_t exhausted = now_ns + earliest->remaining_ns;
+    if (earliest->deadline_ns < exhausted) exhausted = earliest->deadline_ns;
     // Another reservation's new period may bring an earlier deadline.
     for (size_t i = 0; i < count_; ++i) {
       SchedEntity& e = *entities_[i];
@@ -93,7 +96,13 @@ Dispatcher::Decision Dispatcher::pick(uint64_t now_ns) {
     bool keep = !boosted && previous && previous->runnable && previous->params.budget_ns == 0 &&
                 now_ns < quantum_end_ns_;
     SchedEntity* chosen = keep ? previous : boosted;
-    if (boosted) boosted->boosted = false;
+    if (boosted) {
+      boosted->boosted = false;
+      // The best-effort vCPU it preempts resumes right after the boost.
+      for (size_t i = 0; i < count_; ++i) {
+        if (entities_[i] == previous && previous->params.budget_ns == 0) round_robin_next_ = i;
+      }
+    }
     for (size_t n = 0; n < count_ && !chosen; ++n) {
       SchedEntity& e = *entities_[(round_robin_next_ + n) % count_];
       if (e.runnable && e.params.budget_ns == 0) {
@@ -102,7 +111,12 @@ Dispatcher::Decision Dispatcher::pick(uint64_t now_ns) {
       }
     }
     if (chosen) {
-      if (chosen != previous || !keep) quantum_end_ns_ = now_ns + kDefaultQuantumNs;
+      // A boost is a short slice, so waking up often cannot starve the others.
+      if (chosen == boosted) {
+        quantum_end_ns_ = now_ns + kBoostSliceNs;
+      } else if (!keep) {
+        quantum_end_ns_ = now_ns + kDefaultQuantumNs;
+      }
       decision.next = chosen;
       decision.next_event_ns = quantum_end_ns_ < decision.next_event_ns ? quantum_end_ns_ : decision.next_event_ns;
     }

@@ -35,6 +35,7 @@ class Dispatcher final {
  public:
   static constexpr size_t kMaxEntities = 32;
   static constexpr uint64_t kDefaultQuantumNs = 10'000'000;
+  static constexpr uint64_t kBoostSliceNs = 1'000'000;
   static constexpr uint64_t kNever = ~uint64_t{0};
   // Shortest budget/period accepted: below it the switching overhead would
   // eat the reservation.

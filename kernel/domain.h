@@ -14,6 +14,7 @@
 #include "kernel/arch/aarch64/vcpu_context.h"
 #include "kernel/dispatcher.h"
 #include "kernel/page_table.h"
+#include "kernel/platform.h"
 #include "kernel/vgic.h"
 
 namespace septum {
@@ -73,6 +74,11 @@ struct Domain {
 
   VirtualGic vgic;
   Vcpu vcpus[abi::kMaxVcpusPerDomain];
+  // Which vCPU last ran on each physical CPU (kNoVcpu: none), to flush that
+  // CPU's TLB when another vCPU of the domain follows it.
+  // Set to kNoVcpu when the domain is created.
+  static constexpr uint8_t kNoVcpu = 0xff;
+  uint8_t last_vcpu_on[Platform::kMaxCpus] = {};
   uint32_t vcpu_count = 0;
 
   // Console output is emitted a line at a time, prefixed with the name.

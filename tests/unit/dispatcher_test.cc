@@ -62,6 +62,18 @@ TEST(Dispatcher, ReservationsPreemptBestEffort) {
   EXPECT_EQ(rt.deadline_ns, 20 * kMs);
 }
 
+TEST(Dispatcher, BudgetLeftAtTheDeadlineIsNotCarriedOver) {
+  Dispatcher d;
+  SchedEntity rt = reservation(5, 10);
+  rt.runnable = false;
+  ASSERT_TRUE(d.add(rt, 0).is_ok());
+  d.pick(0);
+  rt.runnable = true;
+  auto late = d.pick(8 * kMs);
+  EXPECT_EQ(late.next, &rt);
+  EXPECT_EQ(late.next_event_ns, 10 * kMs) << "stops at its deadline, not after 5 ms";
+}
+
 TEST(Dispatcher, HardReservationDoesNotRunBeyondBudget) {
   Dispatcher d;
   SchedEntity rt = reservation(2, 10);
@@ -135,8 +147,8 @@ TEST(Dispatcher, WokenVcpuPreemptsBestEffortOnce) {
   auto woken = d.pick(1000);
   EXPECT_EQ(woken.next, &sleeper) << "does not wait for the spinner's quantum";
   EXPECT_FALSE(sleeper.boosted);
-  EXPECT_EQ(woken.next_event_ns, 1000 + Dispatcher::kDefaultQuantumNs);
-  EXPECT_EQ(d.pick(2000).next, &sleeper) << "then it has an ordinary quantum";
+  EXPECT_EQ(woken.next_event_ns, 1000 + Dispatcher::kBoostSliceNs) << "for a short slice";
+  EXPECT_EQ(d.pick(1000 + Dispatcher::kBoostSliceNs).next, &spinner) << "then round robin resumes";
 }
 
 TEST(Dispatcher, BoostDoesNotOvertakeReservations) {

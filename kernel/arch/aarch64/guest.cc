@@ -35,6 +35,7 @@ constexpr uint64_t kCnthctlGuest = 1ull << 0;
 
 constexpr uint64_t kCntvEnable = 1u << 0;
 constexpr uint64_t kCntvMask = 1u << 1;
+constexpr uint64_t kCntvStatus = 1u << 2;
 constexpr uint64_t kIchHcrUnderflow = 1u << 1;
 constexpr uint64_t kIchHcrEnable = 1u << 0;
 
@@ -125,8 +126,9 @@ uint64_t ns_to_ticks(uint64_t ns) {
 
 void send_sgi(uint32_t pcpu, uint32_t sgi) {
   uint64_t mpidr = guests.env.cpus[pcpu].mpidr;
-  uint64_t value = (uint64_t{sgi} << 24) | (1ull << (mpidr & 0xf)) | (((mpidr >> 8) & 0xff) << 16) |
-                   (((mpidr >> 16) & 0xff) << 32) | (((mpidr >> 32) & 0xff) << 48);
+  uint64_t aff0 = mpidr & 0xff;
+  uint64_t value = (uint64_t{sgi} << 24) | (1ull << (aff0 & 0xf)) | ((aff0 >> 4) << 44) /*RS*/ |
+                   (((mpidr >> 8) & 0xff) << 16) | (((mpidr >> 16) & 0xff) << 32) | (((mpidr >> 32) & 0xff) << 48);
   dsb_ish();
   SEPTUM_WRITE_SYSREG(S3_0_C12_C11_5 /* ICC_SGI1R_EL1 */, value);
   isb();
@@ -160,6 +162,9 @@ struct ScrubJob {
   std::atomic<uint64_t> next_piece{0};
   std::atomic<uint64_t> done_pieces{0};
   std::atomic<uint32_t> cpus{0};
+  // CPUs inside scrub_participate(): a job is not reused while one of them
+  // may still hold the previous job's domain.
+  std::atomic<uint32_t> participants{0};
   uint64_t pieces = 0;
 };
 constinit ScrubJob scrub_job;
@@ -168,8 +173,12 @@ constexpr uint64_t kScrubPiece = 2 << 20;
 // Claims and zeroes 2 MiB pieces of the dying domain's memory until none
 // is left; every CPU that gets the scrub SGI joins in.
 void scrub_participate() {
+  scrub_job.participants.fetch_add(1);
   Domain* d = scrub_job.domain.load();
-  if (!d) return;
+  if (!d) {
+    scrub_job.participants.fetch_sub(1);
+    return;
+  }
   bool worked = false;
   for (;;) {
     uint64_t piece = scrub_job.next_piece.fetch_add(1);
@@ -183,12 +192,14 @@ void scrub_participate() {
       }
       auto* p = reinterpret_cast<uint64_t*>(c.pa + offset);
       for (uint64_t w = 0; w < kScrubPiece / 8; ++w) p[w] = 0;
+      clean_dcache_to_poc(p, kScrubPiece);  // the next owner may read with its MMU off
       break;
     }
     worked = true;
     scrub_job.done_pieces.fetch_add(1);
   }
   if (worked) scrub_job.cpus.fetch_or(1u << this_cpu().index);
+  scrub_job.participants.fetch_sub(1);
 }
 
 void power_off_if_done();
@@ -198,7 +209,7 @@ void power_off_if_done();
 void destroy_domain(Domain& d) {
   d.state = DomainState::destroying;
   // One scrub at a time: help finish the one under way, then start ours.
-  while (scrub_job.domain.load()) {
+  while (scrub_job.domain.load() || scrub_job.participants.load()) {
     unlock();
     scrub_participate();
     lock();
@@ -251,6 +262,8 @@ std::string_view reason_name(ShutdownReason r) {
   return "unknown";
 }
 
+void console_put(Domain& d, char c);
+
 // Ends a domain: its vCPUs stop everywhere; the memory is scrubbed once the
 // last of them has left its physical CPU.
 void end_domain(Domain& d, ShutdownReason reason) {
@@ -258,6 +271,7 @@ void end_domain(Domain& d, ShutdownReason reason) {
   d.state = DomainState::dead;
   d.reason = reason;
   if (d.critical && reason != ShutdownReason::poweroff) guests.critical_failed = true;
+  if (d.console_length > 0) console_put(d, '\n');
   log("septum: domain {} shut down ({})", d.name, reason_name(reason));
   for (uint32_t i = 0; i < d.vcpu_count; ++i) {
     Vcpu& v = d.vcpus[i];
@@ -301,10 +315,12 @@ void power_off_if_done() {
 // page through its stage 1 (AT S1E1R) and its RAM. False on a bad pointer.
 bool copy_from_guest(Vcpu& v, uint64_t va, void* out, uint64_t size) {
   auto* dst = static_cast<uint8_t*>(out);
+  uint64_t guest_par = SEPTUM_READ_SYSREG(PAR_EL1);  // the guest's own, restored below
   while (size > 0) {
     asm volatile("at s1e1r, %0" ::"r"(va));
     isb();
     uint64_t par = SEPTUM_READ_SYSREG(PAR_EL1);
+    SEPTUM_WRITE_SYSREG(PAR_EL1, guest_par);
     if (par & 1) return false;
     uint64_t ipa = (par & 0x0000fffffffff000ull) | (va & 0xfff);
     uint64_t chunk = 0x1000 - (va & 0xfff);
@@ -536,7 +552,7 @@ void emulate_physical_timer(Vcpu& v, ExceptionFrame& frame, const SysregAccess& 
       if (a.read) {
         set_register(frame, a.rt, (v.physical_timer_cval - now) & 0xffffffff);
       } else {
-        v.physical_timer_cval = now + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(frame.x[a.rt])));
+        v.physical_timer_cval = now + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(get_register(frame, a.rt))));
         arm_physical_timer(v);
       }
       return;
@@ -754,9 +770,13 @@ void take_physical_interrupt() {
     expire_software_timers(this_cpu().index, counter());
   } else if (intid == p.timer_virtual_intid) {
     // The loaded vCPU's virtual timer fired: mask it (the guest unmasks when
-    // it rearms) and deliver it through the vGIC.
-    SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, SEPTUM_READ_SYSREG(CNTV_CTL_EL0) | kCntvMask);
-    if (Vcpu* v = pcpu.current) {
+    // it rearms) and deliver it through the vGIC. The interrupt may also be
+    // a late echo of the previous vCPU's timer: then the live timer does
+    // not show a firing, and nothing is injected.
+    uint64_t ctl = SEPTUM_READ_SYSREG(CNTV_CTL_EL0);
+    bool firing = (ctl & kCntvEnable) && (ctl & kCntvStatus) && !(ctl & kCntvMask);
+    if (Vcpu* v = pcpu.current; v && firing) {
+      SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, ctl | kCntvMask);
       v->domain->vgic.raise(v->index, abi::kGuestTimerVirtualIntid);
       kick(*v);
     }
@@ -789,6 +809,15 @@ void switch_out(Vcpu& v, const ExceptionFrame& frame) {
 
 void switch_in(Vcpu& v, ExceptionFrame& frame) {
   load_stage2(*v.domain);
+  // vCPUs of one domain share a VMID, but their guest expects per-CPU TLBs
+  // (e.g. Linux's lazy local flushes): a different vCPU of the domain than
+  // the last one here must not see its stage-1 entries.
+  uint8_t& last = v.domain->last_vcpu_on[this_cpu().index];
+  if (last != v.index) {
+    isb();
+    asm volatile("tlbi vmalle1\n ic iallu\n dsb nsh\n isb" ::: "memory");
+    last = static_cast<uint8_t>(v.index);
+  }
   load_context(v.context);
   v.timer_deadline = 0;
   frame = v.context.frame;
@@ -816,6 +845,16 @@ void schedule(ExceptionFrame& frame) {
   uint32_t self = this_cpu().index;
   Pcpu& pcpu = this_pcpu();
   for (;;) {
+    // A vCPU of a domain that ended leaves this CPU first; if it was the
+    // domain's last loaded vCPU, the domain is destroyed before anything is
+    // picked, so the scrubbing time is charged to no one.
+    if (Vcpu* stale = pcpu.current; stale && stale->domain->state != DomainState::running) {
+      SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, 0);
+      pcpu.current = nullptr;
+      Domain& d = *stale->domain;
+      if (d.state == DomainState::dead && loaded_vcpus(d) == 0) destroy_domain(d);
+      continue;
+    }
     uint64_t now = counter();
     expire_software_timers(self, now);
     Dispatcher::Decision decision = pcpu.dispatcher.pick(ticks_to_ns(now));
@@ -830,17 +869,8 @@ void schedule(ExceptionFrame& frame) {
     }
     Vcpu* previous = pcpu.current;
     if (previous && previous != next) {
-      if (previous->domain->state == DomainState::running) {
-        switch_out(*previous, frame);
-      } else {
-        SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, 0);
-      }
+      switch_out(*previous, frame);
       pcpu.current = nullptr;
-      Domain& d = *previous->domain;
-      if (d.state == DomainState::dead && loaded_vcpus(d) == 0) {
-        destroy_domain(d);
-        continue;  // the lock was dropped while scrubbing: decide again
-      }
     }
     uint64_t deadline = earliest_software_timer(self);
     if (decision.next_event_ns != Dispatcher::kNever) {
@@ -861,6 +891,7 @@ void schedule(ExceptionFrame& frame) {
     unlock();
     wfi();
     irq_enable();
+    isb();  // the pending interrupt is taken here
     irq_disable();
     lock();
   }
@@ -906,8 +937,15 @@ Status create_domain(Domain& d, uint32_t id, const abi::BootPackDomain& spec, co
   };
   copy_in(spec.image_ipa, pack.image(id).data(), pack.image(id).size());
   copy_in(spec.dtb_ipa, pack.device_tree(id).data(), pack.device_tree(id).size());
+  // The guest starts with its MMU and caches off: everything written above,
+  // and the stage-2 tables, must be in memory, and no stale instructions cached.
+  for (size_t i = 0; i < d.chunk_count; ++i) {
+    clean_dcache_to_poc(reinterpret_cast<const void*>(d.chunks[i].pa), d.chunks[i].size);
+  }
+  asm volatile("ic ialluis\n dsb ish\n isb" ::: "memory");
 
   d.cntvoff = counter();
+  for (uint8_t& last : d.last_vcpu_on) last = Domain::kNoVcpu;
   d.vgic.init(spec.vcpus);
   d.vcpu_count = spec.vcpus;
   ServerParams params{spec.budget_us * 1000, spec.period_us * 1000};
