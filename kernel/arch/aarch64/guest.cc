@@ -19,17 +19,20 @@ namespace {
 
 // HCR_EL2 while guests run: stage 2 on; IRQ/FIQ/SError to EL2; WFI/WFE,
 // SMC, ID-register group 3, implementation-defined and set/way cache
-// operations, ACTLR trapped; EL1 is AArch64.
+// operations, ACTLR, RAS error records and LORegions trapped; EL1 is AArch64.
 constexpr uint64_t kHcrGuest = (1ull << 0) /*VM*/ | (1ull << 1) /*SWIO*/ | (1ull << 2) /*PTW*/ | (1ull << 3) /*FMO*/ |
                                (1ull << 4) /*IMO*/ | (1ull << 5) /*AMO*/ | (1ull << 9) /*FB*/ | (1ull << 10) /*BSU IS*/ |
                                (1ull << 13) /*TWI*/ | (1ull << 14) /*TWE*/ | (1ull << 18) /*TID3*/ |
                                (1ull << 19) /*TSC*/ | (1ull << 20) /*TIDCP*/ | (1ull << 21) /*TACR*/ |
-                               (1ull << 22) /*TSW*/ | (1ull << 31) /*RW*/;
-// CPTR_EL2: FP/SIMD untrapped (switched eagerly), SVE and AMU trapped.
-constexpr uint64_t kCptrGuest = 0x32ff | (1ull << 8) /*TZ*/ | (1ull << 30) /*TAM*/;
-// MDCR_EL2: debug and PMU registers trapped (emulated as absent).
+                               (1ull << 22) /*TSW*/ | (1ull << 31) /*RW*/ | (1ull << 35) /*TLOR*/ |
+                               (1ull << 36) /*TERR*/;
+// CPTR_EL2: FP/SIMD untrapped (switched eagerly); SVE, trace and AMU trapped.
+constexpr uint64_t kCptrGuest = 0x32ff | (1ull << 8) /*TZ*/ | (1ull << 20) /*TTA*/ | (1ull << 30) /*TAM*/;
+// MDCR_EL2: debug, PMU, statistical profiling and trace-filter registers
+// trapped (emulated as absent).
 constexpr uint64_t kMdcrTraps = (1ull << 5) /*TPMCR*/ | (1ull << 6) /*TPM*/ | (1ull << 9) /*TDA*/ |
-                                (1ull << 10) /*TDOSA*/ | (1ull << 11) /*TDRA*/;
+                                (1ull << 10) /*TDOSA*/ | (1ull << 11) /*TDRA*/ | (1ull << 14) /*TPMS*/ |
+                                (1ull << 19) /*TTRF*/;
 // CNTHCTL_EL2: EL1 may read the physical counter; its physical timer is emulated.
 constexpr uint64_t kCnthctlGuest = 1ull << 0;
 
@@ -55,6 +58,7 @@ constexpr uint32_t kPsciFeatures = 0x8400000a;
 constexpr int64_t kPsciNotSupported = -1;
 constexpr int64_t kPsciInvalidParameters = -2;
 constexpr int64_t kPsciAlreadyOn = -4;
+constexpr int64_t kPsciInvalidAddress = -9;
 constexpr uint64_t kPsciVersion11 = 0x10001;
 constexpr uint64_t kSmcccVersion11 = 0x10001;
 constexpr uint64_t kPsciTosNotPresent = 2;
@@ -352,6 +356,8 @@ void start_vcpu(Vcpu& target, uint64_t entry, uint64_t context_id) {
   target.power = VcpuPower::on;
   target.waiting_for_interrupt = false;
   target.timer_deadline = 0;
+  target.physical_timer_ctl = 0;
+  target.physical_timer_armed = false;
   kick(target);
 }
 
@@ -381,16 +387,18 @@ void handle_smccc(Vcpu& v, ExceptionFrame& frame) {
     }
     case kPsciCpuOn32:
     case kPsciCpuOn64: {
-      uint64_t target = frame.x[1];
-      uint64_t entry = function == kPsciCpuOn32 ? frame.x[2] & 0xffffffff : frame.x[2];
+      bool smc32 = function == kPsciCpuOn32;  // the 32-bit form ignores the upper halves
+      uint64_t target = smc32 ? frame.x[1] & 0xffffffff : frame.x[1];
+      uint64_t entry = smc32 ? frame.x[2] & 0xffffffff : frame.x[2];
+      uint64_t context_id = smc32 ? frame.x[3] & 0xffffffff : frame.x[3];
       if (target >= d.vcpu_count) {
         result = kPsciInvalidParameters;
       } else if (d.vcpus[target].power == VcpuPower::on) {
         result = kPsciAlreadyOn;
-      } else if (!d.contains(entry, 4)) {
-        result = kPsciInvalidParameters;
+      } else if (entry % 4 != 0 || !d.contains(entry, 4)) {
+        result = kPsciInvalidAddress;
       } else {
-        start_vcpu(d.vcpus[target], entry, frame.x[3]);
+        start_vcpu(d.vcpus[target], entry, context_id);
         result = kPsciSuccess;
       }
       break;
@@ -400,13 +408,15 @@ void handle_smccc(Vcpu& v, ExceptionFrame& frame) {
       update_runnable(v);
       return;
     case kPsciAffinityInfo32:
-    case kPsciAffinityInfo64:
-      if (frame.x[2] != 0 || frame.x[1] >= d.vcpu_count) {
+    case kPsciAffinityInfo64: {
+      uint64_t target = function == kPsciAffinityInfo32 ? frame.x[1] & 0xffffffff : frame.x[1];
+      if ((frame.x[2] & 0xffffffff) != 0 || target >= d.vcpu_count) {
         result = kPsciInvalidParameters;
       } else {
-        result = d.vcpus[frame.x[1]].power == VcpuPower::on ? 0 : 1;
+        result = d.vcpus[target].power == VcpuPower::on ? 0 : 1;
       }
       break;
+    }
     case kPsciMigrateInfoType:
       result = kPsciTosNotPresent;
       break;
@@ -503,7 +513,8 @@ std::optional<uint64_t> sanitized_id_register(uint32_t crm, uint32_t op2) {
   switch (crm << 3 | op2) {
     case 4 << 3 | 0: {  // ID_AA64PFR0_EL1
       uint64_t v = SEPTUM_READ_SYSREG(ID_AA64PFR0_EL1);
-      v &= ~(field_mask(0) | field_mask(4) | field_mask(32) | field_mask(36) | field_mask(40) | field_mask(44));
+      v &= ~(field_mask(0) | field_mask(4) | field_mask(28) | field_mask(32) | field_mask(36) | field_mask(40) |
+             field_mask(44));
       return v | 1 /*EL0 AArch64 only*/ | (1 << 4) /*EL1 AArch64 only*/;
     }
     case 4 << 3 | 1:  // ID_AA64PFR1_EL1: keep BT and SSBS only
@@ -518,14 +529,14 @@ std::optional<uint64_t> sanitized_id_register(uint32_t crm, uint32_t op2) {
       uint64_t v = SEPTUM_READ_SYSREG(ID_AA64ISAR1_EL1);
       return v & ~(field_mask(4) | field_mask(8) | field_mask(24) | field_mask(28));
     }
-    case 6 << 3 | 2: {  // ID_AA64ISAR2_EL1: no QARMA3 pointer authentication
+    case 6 << 3 | 2: {  // ID_AA64ISAR2_EL1: no WFxT, QARMA3 pointer authentication or MOPS
       uint64_t v = SEPTUM_READ_SYSREG(S3_0_C0_C6_2);
-      return v & ~(field_mask(8) | field_mask(12));
+      return v & ~(field_mask(0) | field_mask(8) | field_mask(12) | field_mask(16));
     }
     case 7 << 3 | 0:
       return SEPTUM_READ_SYSREG(ID_AA64MMFR0_EL1);
-    case 7 << 3 | 1:
-      return SEPTUM_READ_SYSREG(ID_AA64MMFR1_EL1);
+    case 7 << 3 | 1:  // ID_AA64MMFR1_EL1: no LORegions
+      return SEPTUM_READ_SYSREG(ID_AA64MMFR1_EL1) & ~field_mask(16);
     case 7 << 3 | 2:
       return SEPTUM_READ_SYSREG(ID_AA64MMFR2_EL1);
     default:
@@ -593,7 +604,8 @@ bool emulate_sysreg(Vcpu& v, ExceptionFrame& frame, uint32_t iss) {
     return true;
   }
   bool debug = a.op0 == 2;                                                       // debug and trace
-  bool pmu = a.op0 == 3 && a.op1 == 3 && (a.crn == 9 || a.crn == 14);             // PMU
+  bool pmu = a.op0 == 3 && ((a.op1 == 3 && (a.crn == 9 || a.crn == 14)) ||     // PMU
+                             (a.op1 == 0 && a.crn == 9 && a.crm == 14));          // PMINTEN*, PMMIR
   bool actlr = a.op0 == 3 && a.op1 == 0 && a.crn == 1 && a.crm == 0 && a.op2 == 1;  // ACTLR_EL1
   bool set_way = a.op0 == 1 && a.crn == 7 && (a.crm == 6 || a.crm == 10 || a.crm == 14) && a.op2 == 2;
   if (debug || pmu || actlr || set_way) {  // read as zero, writes ignored
@@ -659,9 +671,9 @@ void handle_data_abort(Vcpu& v, ExceptionFrame& frame) {
 void handle_sync(Vcpu& v, ExceptionFrame& frame) {
   Syndrome s = decode_esr(frame.esr);
   switch (s.exception_class) {
-    case 0x01:  // WFI/WFE
+    case 0x01:  // WFI/WFE (TI = 0 is WFI; WFE and the timeout forms just return)
       frame.elr += 4;
-      if (!(s.iss & 1) && !v.domain->vgic.has_deliverable(v.index)) {
+      if ((s.iss & 3) == 0 && !v.domain->vgic.has_deliverable(v.index)) {
         v.waiting_for_interrupt = true;
         update_runnable(v);
       }
@@ -976,6 +988,9 @@ Status create_domain(Domain& d, uint32_t id, const abi::BootPackDomain& spec, co
 }
 
 void configure_cpu_for_guests() {
+  // ICH_VTR_EL2.PREbits (field + 1) preemption bits: 5 -> 1, 6 -> 2, 7 -> 4 APRs.
+  unsigned preemption_bits = static_cast<unsigned>((SEPTUM_READ_SYSREG(S3_4_C12_C11_1) >> 26) & 7) + 1;
+  set_active_priority_registers(preemption_bits > 5 ? 1u << (preemption_bits - 5) : 1);
   unsigned ps = guests.env.features.pa_range_field > 5 ? 5 : guests.env.features.pa_range_field;
   uint64_t vtcr = (1ull << 31) | (64 - guests.ipa_bits) | (2ull << 6) /*SL0: level 0*/ | (1ull << 8) | (1ull << 10) |
                   (3ull << 12) | (uint64_t{ps} << 16);

@@ -55,7 +55,45 @@ void write_lr(unsigned n, uint64_t value) {
   }
 }
 
+constinit unsigned active_priority_registers = 1;
+
+#define SEPTUM_APR_CASES(X)                         \
+  X(0, S3_4_C12_C8_0, S3_4_C12_C9_0)                \
+  X(1, S3_4_C12_C8_1, S3_4_C12_C9_1)                \
+  X(2, S3_4_C12_C8_2, S3_4_C12_C9_2)                \
+  X(3, S3_4_C12_C8_3, S3_4_C12_C9_3)
+
+void load_active_priorities(const GicCpuInterfaceState& g) {
+  for (unsigned n = 0; n < active_priority_registers; ++n) {
+    switch (n) {
+#define SEPTUM_LOAD_APR(i, ap0, ap1)     \
+  case i:                                \
+    SEPTUM_WRITE_SYSREG(ap0, g.ap0r[i]); \
+    SEPTUM_WRITE_SYSREG(ap1, g.ap1r[i]); \
+    break;
+      SEPTUM_APR_CASES(SEPTUM_LOAD_APR)
+#undef SEPTUM_LOAD_APR
+    }
+  }
+}
+
+void save_active_priorities(GicCpuInterfaceState& g) {
+  for (unsigned n = 0; n < active_priority_registers; ++n) {
+    switch (n) {
+#define SEPTUM_SAVE_APR(i, ap0, ap1)     \
+  case i:                                \
+    g.ap0r[i] = SEPTUM_READ_SYSREG(ap0); \
+    g.ap1r[i] = SEPTUM_READ_SYSREG(ap1); \
+    break;
+      SEPTUM_APR_CASES(SEPTUM_SAVE_APR)
+#undef SEPTUM_SAVE_APR
+    }
+  }
+}
+
 }  // namespace
+
+void set_active_priority_registers(unsigned count) { active_priority_registers = count; }
 
 void reset_context(VcpuContext& context, uint64_t entry, uint64_t x0, uint64_t mpidr) {
   context = VcpuContext{};
@@ -98,8 +136,7 @@ void load_context(const VcpuContext& c) {
   SEPTUM_WRITE_SYSREG(CNTV_CVAL_EL0, c.timer.cntv_cval);
   SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, c.timer.cntv_ctl);
   SEPTUM_WRITE_SYSREG(S3_4_C12_C11_7 /* ICH_VMCR_EL2 */, c.gic.vmcr);
-  SEPTUM_WRITE_SYSREG(S3_4_C12_C8_0 /* ICH_AP0R0_EL2 */, c.gic.ap0r0);
-  SEPTUM_WRITE_SYSREG(S3_4_C12_C9_0 /* ICH_AP1R0_EL2 */, c.gic.ap1r0);
+  load_active_priorities(c.gic);
   SEPTUM_WRITE_SYSREG(S3_4_C12_C11_0 /* ICH_HCR_EL2 */, c.gic.hcr);
   fpsimd_load(&c.fp);
   isb();
@@ -136,8 +173,7 @@ void save_context(VcpuContext& c) {
   // A stopped virtual timer must not fire for the next vCPU.
   SEPTUM_WRITE_SYSREG(CNTV_CTL_EL0, 0);
   c.gic.vmcr = SEPTUM_READ_SYSREG(S3_4_C12_C11_7);
-  c.gic.ap0r0 = SEPTUM_READ_SYSREG(S3_4_C12_C8_0);
-  c.gic.ap1r0 = SEPTUM_READ_SYSREG(S3_4_C12_C9_0);
+  save_active_priorities(c.gic);
   fpsimd_save(&c.fp);
 }
 

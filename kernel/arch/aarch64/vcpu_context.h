@@ -34,8 +34,8 @@ struct TimerState {
 // own state on every exit and refills them on every entry.
 struct GicCpuInterfaceState {
   uint64_t vmcr;
-  uint64_t ap0r0;
-  uint64_t ap1r0;
+  uint64_t ap0r[4];  // active priorities; how many exist depends on ICH_VTR_EL2.PREbits
+  uint64_t ap1r[4];
   uint64_t hcr;
 };
 
@@ -51,6 +51,9 @@ struct VcpuContext {
 // Reset state for a vCPU entering at `entry` in EL1h with the MMU and
 // caches off and all exceptions masked, x0 = `x0` (booting.rst, PSCI CPU_ON).
 void reset_context(VcpuContext& context, uint64_t entry, uint64_t x0, uint64_t mpidr);
+
+// How many ICH_AP0R<n>/AP1R<n> registers this CPU has (1, 2 or 4); set once at boot.
+void set_active_priority_registers(unsigned count);
 
 // Loads/saves the live registers of this physical CPU from/to `context`
 // (everything but `frame`, which lives on the exception stack while the
