@@ -44,34 +44,46 @@ MapAttributes PageTable::leaf_attributes(uint64_t d) const {
   return {attr == kS2MemAttrDevice ? MemoryType::device : MemoryType::normal, (d & kS2ApWrite) != 0, executable};
 }
 
-Status PageTable::new_table(uint64_t& pa) {
-  auto page = allocator_.alloc();
-  if (!page) return Status::error("page table: out of memory for a translation table");
-  uint64_t* t = table_at(*page);
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) t[i] = 0;
-  ++stats_.tables;
-  pa = *page;
+Status PageTable::new_table(uint64_t& pa, unsigned order) {
+  auto pages = allocator_.alloc(order);
+  if (!pages) return Status::error("page table: out of memory for a translation table");
+  uint64_t* t = table_at(*pages);
+  for (unsigned i = 0; i < kEntriesPerTable << order; ++i) t[i] = 0;
+  stats_.tables += 1u << order;
+  pa = *pages;
   return Status::ok();
 }
 
 Status PageTable::init() {
-  if (input_bits_ < 40 || input_bits_ > 48) {
-    return Status::error("page table: {}-bit input addresses need a level-0 walk of 40..48 bits", input_bits_);
+  if (input_bits_ < 32 || input_bits_ > 48) {
+    return Status::error("page table: {}-bit input addresses are outside 32..48 bits", input_bits_);
   }
-  return new_table(root_);
+  // A stage-2 walk may not start at level 0 on a CPU with 42 or fewer
+  // physical address bits (S2InvalidSL): such IPA spaces start at level 1
+  // with up to 8 concatenated root tables instead.
+  if (regime_ == Regime::stage2 && input_bits_ <= 42) {
+    start_level_ = 1;
+    root_order_ = input_bits_ > 39 ? input_bits_ - 39 : 0;
+  }
+  return new_table(root_, root_order_);
+}
+
+unsigned PageTable::entries_at(unsigned level) const {
+  return level == start_level_ ? kEntriesPerTable << root_order_ : kEntriesPerTable;
 }
 
 void PageTable::free_tables(uint64_t table, unsigned level) {
   uint64_t* entries = table_at(table);
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+  for (unsigned i = 0; i < entries_at(level); ++i) {
     if ((entries[i] & kValid) && is_table(entries[i], level)) free_tables(entries[i] & kOutputAddressMask, level + 1);
   }
-  (void)allocator_.free(table);  // a table page always came from this allocator
+  // A table always came from this allocator, the root with its order.
+  (void)allocator_.free(table, level == start_level_ ? root_order_ : 0);
 }
 
 void PageTable::destroy() {
   if (root_ == 0) return;
-  free_tables(root_, 0);
+  free_tables(root_, start_level_);
   root_ = 0;
   stats_ = {};
 }
@@ -85,7 +97,7 @@ Status PageTable::map(uint64_t va, uint64_t pa, uint64_t size, MapAttributes att
   if (size == 0 || va + size > input_limit || va + size < va || pa + size > kOutputLimit || pa + size < pa) {
     return Status::error("page table: map of {:#x} -> {:#x} size {:#x} is out of range", va, pa, size);
   }
-  return map_level(root_, 0, va, pa, size, attributes);
+  return map_level(root_, start_level_, va, pa, size, attributes);
 }
 
 Status PageTable::map_level(uint64_t table, unsigned level, uint64_t va, uint64_t pa, uint64_t size,
@@ -93,7 +105,7 @@ Status PageTable::map_level(uint64_t table, unsigned level, uint64_t va, uint64_
   uint64_t* entries = table_at(table);
   uint64_t block = uint64_t{1} << level_shift(level);
   while (size > 0) {
-    uint64_t& entry = entries[(va >> level_shift(level)) % kEntriesPerTable];
+    uint64_t& entry = entries[(va >> level_shift(level)) % entries_at(level)];
     bool fits = level >= kFirstBlockLevel && ((va | pa) & (block - 1)) == 0 && size >= block;
     uint64_t chunk = block - (va & (block - 1));
     if (chunk > size) chunk = size;
@@ -124,8 +136,8 @@ Status PageTable::map_level(uint64_t table, unsigned level, uint64_t va, uint64_
 std::optional<PageTable::Translation> PageTable::translate(uint64_t va) const {
   if (va >= uint64_t{1} << input_bits_) return std::nullopt;
   uint64_t table = root_;
-  for (unsigned level = 0; level < kLevels; ++level) {
-    uint64_t entry = table_at(table)[(va >> level_shift(level)) % kEntriesPerTable];
+  for (unsigned level = start_level_; level < kLevels; ++level) {
+    uint64_t entry = table_at(table)[(va >> level_shift(level)) % entries_at(level)];
     if (!(entry & kValid)) return std::nullopt;
     if (is_table(entry, level)) {
       table = entry & kOutputAddressMask;

@@ -39,8 +39,9 @@ class PageTable final {
 
   enum class Regime : uint8_t { el2_stage1, stage2 };
 
-  // `input_bits`: VA (stage 1) or IPA (stage 2) size, 40..48 bits; the walk
-  // starts at level 0 (4 KiB granule).
+  // `input_bits`: VA (stage 1) or IPA (stage 2) size, 32..48 bits (4 KiB
+  // granule). The walk starts at level 0, except for stage-2 spaces of 42
+  // bits or fewer, which start at level 1 (see start_level()).
   PageTable(PageAllocator& allocator, Regime regime = Regime::el2_stage1, unsigned input_bits = 48)
       : allocator_(allocator), regime_(regime), input_bits_(input_bits) {}
 
@@ -56,19 +57,23 @@ class PageTable final {
 
   uint64_t root() const { return root_; }
   unsigned input_bits() const { return input_bits_; }
+  unsigned start_level() const { return start_level_; }
   const Stats& stats() const { return stats_; }
 
  private:
   Status map_level(uint64_t table, unsigned level, uint64_t va, uint64_t pa, uint64_t size,
                    MapAttributes attributes);
-  Status new_table(uint64_t& pa);
+  Status new_table(uint64_t& pa, unsigned order = 0);
   void free_tables(uint64_t table, unsigned level);
+  unsigned entries_at(unsigned level) const;
   uint64_t leaf_descriptor(uint64_t pa, unsigned level, MapAttributes attributes) const;
   MapAttributes leaf_attributes(uint64_t descriptor) const;
 
   PageAllocator& allocator_;
   Regime regime_;
   unsigned input_bits_;
+  unsigned start_level_ = 0;
+  unsigned root_order_ = 0;  // the root is 2^root_order_ concatenated tables
   uint64_t root_ = 0;
   Stats stats_;
 };

@@ -331,15 +331,43 @@ TEST_F(Stage2Test, DestroyReturnsEveryTablePage) {
   EXPECT_EQ(table_.root(), 0u);
 }
 
-TEST(PageTableInputSize, OutsideFortyToFortyEightBitsIsRefused) {
+TEST(PageTableInputSize, SmallStage2SpacesStartAtLevelOneWithConcatenatedRoots) {
+  constexpr uint64_t kBase = 0x40000000;
+  test::PhysicalMemory memory{kBase, 4 * kMiB};
+  MemoryMap map;
+  ASSERT_TRUE(map.add({kBase, 4 * kMiB}).is_ok());
+  PageAllocator allocator;
+  ASSERT_TRUE(allocator.init(map).is_ok());
+  uint64_t free_before = allocator.free_pages();
+  PageTable table{allocator, PageTable::Regime::stage2, 40};
+  ASSERT_TRUE(table.init().is_ok());
+  EXPECT_EQ(table.start_level(), 1u);
+  EXPECT_EQ(table.root() % (2 * 4096), 0u) << "two concatenated tables, aligned to their size";
+  EXPECT_EQ(table.stats().tables, 2u);
+  constexpr uint64_t kTopGiB = (uint64_t{1} << 40) - kGiB;  // indexed in the second root table
+  ASSERT_TRUE(table.map(kTopGiB, 0x80000000, kGiB, kNormalData).is_ok());
+  ASSERT_TRUE(table.map(0x40000000, 0xc0000000, 2 * kMiB, kNormalData).is_ok());
+  auto top = table.translate(kTopGiB + 0x1234);
+  ASSERT_TRUE(top);
+  EXPECT_EQ(top->pa, 0x80001234u);
+  EXPECT_EQ(top->level, 1u);
+  auto low = table.translate(0x40000010);
+  ASSERT_TRUE(low);
+  EXPECT_EQ(low->pa, 0xc0000010u);
+  EXPECT_EQ(table.translate(uint64_t{1} << 40), std::nullopt);
+  table.destroy();
+  EXPECT_EQ(allocator.free_pages(), free_before);
+}
+
+TEST(PageTableInputSize, OutsideThirtyTwoToFortyEightBitsIsRefused) {
   constexpr uint64_t kBase = 0x40000000;
   test::PhysicalMemory memory{kBase, 1 * kMiB};
   MemoryMap map;
   ASSERT_TRUE(map.add({kBase, 1 * kMiB}).is_ok());
   PageAllocator allocator;
   ASSERT_TRUE(allocator.init(map).is_ok());
-  PageTable narrow{allocator, PageTable::Regime::stage2, 36};
-  EXPECT_TRUE(FailsMentioning(narrow.init(), "36-bit"));
+  PageTable narrow{allocator, PageTable::Regime::stage2, 30};
+  EXPECT_TRUE(FailsMentioning(narrow.init(), "30-bit"));
 }
 
 }  // namespace

@@ -992,8 +992,10 @@ void configure_cpu_for_guests() {
   unsigned preemption_bits = static_cast<unsigned>((SEPTUM_READ_SYSREG(S3_4_C12_C11_1) >> 26) & 7) + 1;
   set_active_priority_registers(preemption_bits > 5 ? 1u << (preemption_bits - 5) : 1);
   unsigned ps = guests.env.features.pa_range_field > 5 ? 5 : guests.env.features.pa_range_field;
-  uint64_t vtcr = (1ull << 31) | (64 - guests.ipa_bits) | (2ull << 6) /*SL0: level 0*/ | (1ull << 8) | (1ull << 10) |
-                  (3ull << 12) | (uint64_t{ps} << 16);
+  // SL0 must match PageTable's choice: level 0 above 42 IPA bits, else level 1.
+  uint64_t sl0 = guests.ipa_bits > 42 ? 2 : 1;
+  uint64_t vtcr = (1ull << 31) | (64 - guests.ipa_bits) | (sl0 << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) |
+                  (uint64_t{ps} << 16);
   SEPTUM_WRITE_SYSREG(VTCR_EL2, vtcr);
   SEPTUM_WRITE_SYSREG(HCR_EL2, kHcrGuest);
   SEPTUM_WRITE_SYSREG(CPTR_EL2, kCptrGuest);
