@@ -630,6 +630,9 @@ void inject_undefined(ExceptionFrame& frame) {
 
 // ---------------------------------------------------------------- stage-2 aborts
 
+// Steps over the trapped instruction: 4 bytes, or 2 for a 16-bit T32 one.
+void skip_instruction(ExceptionFrame& frame) { frame.elr += decode_esr(frame.esr).il ? 4 : 2; }
+
 void handle_data_abort(Vcpu& v, ExceptionFrame& frame) {
   uint32_t iss = decode_esr(frame.esr).iss;
   uint64_t ipa = ((SEPTUM_READ_SYSREG(HPFAR_EL2) >> 4) << 12) | (frame.far & 0xfff);
@@ -665,14 +668,14 @@ void handle_data_abort(Vcpu& v, ExceptionFrame& frame) {
     kill_domain(v, frame, "bad GIC access at IPA {:#x}: {}", ipa, status.message());
     return;
   }
-  frame.elr += 4;
+  skip_instruction(frame);
 }
 
 void handle_sync(Vcpu& v, ExceptionFrame& frame) {
   Syndrome s = decode_esr(frame.esr);
   switch (s.exception_class) {
     case 0x01:  // WFI/WFE (TI = 0 is WFI; WFE and the timeout forms just return)
-      frame.elr += 4;
+      skip_instruction(frame);
       if ((s.iss & 3) == 0 && !v.domain->vgic.has_deliverable(v.index)) {
         v.waiting_for_interrupt = true;
         update_runnable(v);
@@ -688,12 +691,12 @@ void handle_sync(Vcpu& v, ExceptionFrame& frame) {
       }
       return;
     case 0x17:  // SMC, trapped by HCR_EL2.TSC: the return address is the SMC itself
-      frame.elr += 4;
+      skip_instruction(frame);
       handle_smccc(v, frame);
       return;
     case 0x18:  // MSR/MRS/system instruction
       if (emulate_sysreg(v, frame, s.iss)) {
-        frame.elr += 4;
+        skip_instruction(frame);
       } else {
         inject_undefined(frame);
       }
@@ -1004,6 +1007,8 @@ void configure_cpu_for_guests() {
   SEPTUM_WRITE_SYSREG(CNTHCTL_EL2, kCnthctlGuest);
   SEPTUM_WRITE_SYSREG(VPIDR_EL2, SEPTUM_READ_SYSREG(MIDR_EL1));
   isb();
+  // Nothing a boot loader left in the EL1&0 TLBs may survive into a domain.
+  asm volatile("tlbi alle1is\n dsb ish\n isb" ::: "memory");
   uint64_t redistributor = this_cpu().redistributor;
   const Platform& p = *guests.env.platform;
   for (uint32_t intid : {kSgiReschedule, kSgiScrub, p.timer_virtual_intid, p.gic_maintenance_intid}) {
