@@ -42,6 +42,14 @@ using NodeWriter = void (*)(FdtWriter&, const GuestPlatform&);
 void write_chosen(FdtWriter& fdt, const GuestPlatform& platform) {
   fdt.begin_node("chosen");
   fdt.property_strings("bootargs", {platform.bootargs});
+  if (platform.initrd_end > platform.initrd_start) {
+    // 64-bit values, as libxl and U-Boot write them; Linux takes 1 or 2 cells.
+    std::vector<uint32_t> start, end;
+    append_u64_cells(start, platform.initrd_start);
+    append_u64_cells(end, platform.initrd_end);
+    fdt.property_cells("linux,initrd-start", start);
+    fdt.property_cells("linux,initrd-end", end);
+  }
   fdt.end_node();
 }
 
@@ -109,8 +117,30 @@ void write_timer(FdtWriter& fdt, const GuestPlatform&) {
   fdt.end_node();
 }
 
+// The Xen-compatible interface (Linux: arch/arm/xen/enlighten.c and
+// Documentation/devicetree/bindings/arm/xen.txt). Linux finds the node only
+// by its exact name "hypervisor" at depth 1, so it has no unit address, and
+// reads the version from the first compatible string. reg[0] is the window
+// where grant-table frames get mapped; the one interrupt is the event-channel
+// upcall PPI. Xen writes that PPI as <1 15 0xf08> (level-low with a GICv2
+// CPU mask); the GICv3 binding knows only edge and level-high flags, and for
+// a PPI Linux programs "level" either way, so it is level-high like the timer.
+void write_hypervisor(FdtWriter& fdt, const GuestPlatform&) {
+  fdt.begin_node("hypervisor");
+  fdt.property_strings("compatible", {kHypervisorCompatible, kHypervisorCompatibleGeneric});
+  std::vector<uint32_t> reg;
+  append_u64_cells(reg, abi::kGuestGrantTableBase);
+  append_u64_cells(reg, abi::kGuestGrantTableSize);
+  fdt.property_cells("reg", reg);
+  fdt.property_cells("interrupts", {kGicPpi, abi::kGuestEventChannelIntid - kPpiBase, kIrqLevelHigh});
+  fdt.property_u32("interrupt-parent", kGicPhandle);
+  fdt.end_node();
+}
+
 // The root's children in document order; a new device is one more writer here.
-constexpr NodeWriter kRootChildren[] = {write_chosen, write_memory, write_cpus, write_psci, write_gic, write_timer};
+constexpr NodeWriter kRootChildren[] = {
+    write_chosen, write_memory, write_cpus, write_psci, write_gic, write_timer, write_hypervisor,
+};
 
 }  // namespace
 

@@ -45,8 +45,19 @@ struct GuestPlatform {
   uint64_t memory_size;
   uint32_t vcpus;
   std::string_view bootargs;
+  // The initial ramdisk's guest-physical range [start, end); none when equal.
+  uint64_t initrd_start = 0;
+  uint64_t initrd_end = 0;
 };
 
+// The tree: /chosen (bootargs, initrd), /memory, /cpus in vCPU order, /psci
+// (HVC), the GICv3, the architected timer and /hypervisor (the Xen-compatible
+// interface: grant-table window and event-channel PPI).
 std::vector<uint8_t> guest_device_tree(const GuestPlatform& platform);
+
+// What the /hypervisor node claims; Linux prints "Xen <version> support
+// found" from the first string, and the core reports 4.17 to xen_version.
+inline constexpr std::string_view kHypervisorCompatible = "xen,xen-4.17";
+inline constexpr std::string_view kHypervisorCompatibleGeneric = "xen,xen";
 
 }  // namespace septum::boot

@@ -132,10 +132,26 @@ constexpr Key kKeys[] = {
        spec.role = *role;
        return "";
      }},
+    {"kind",
+     [](std::string_view value, DomainSpec& spec) -> std::string {
+       for (size_t i = 0; i < std::size(kImageKindNames); ++i) {
+         if (kImageKindNames[i] == value) {
+           spec.kind = static_cast<ImageKind>(i);
+           return "";
+         }
+       }
+       return "kind " + quoted(value) + " is not sdk or linux";
+     }},
     {"image",
      [](std::string_view value, DomainSpec& spec) -> std::string {
        if (value.empty()) return "image must not be empty";
        spec.image = value;
+       return "";
+     }},
+    {"initrd",
+     [](std::string_view value, DomainSpec& spec) -> std::string {
+       if (value.empty()) return "initrd must not be empty";
+       spec.initrd = value;
        return "";
      }},
     {"memory",
@@ -338,6 +354,7 @@ class Parser {
     DomainSpec& spec = d.spec;
     auto line_of = [&](std::string_view key) { return d.key_lines[key_index(key)]; };
     spec.image_line = line_of("image");
+    spec.initrd_line = line_of("initrd");
     spec.memory_line = line_of("memory");
     auto fail = [&](int line, std::string reason) {
       error(line, std::move(reason));
@@ -346,6 +363,9 @@ class Parser {
     std::string subject = "domain " + quoted(spec.name);
     if (spec.image_line == 0) fail(spec.line, subject + " has no image");
     if (spec.memory_line == 0) fail(spec.line, subject + " has no memory");
+    if (spec.initrd_line != 0 && spec.kind != ImageKind::linux_kernel) {
+      fail(spec.initrd_line, "an initrd is for a Linux kernel; add kind = linux");
+    }
     int budget_line = line_of("budget");
     int period_line = line_of("period");
     if ((budget_line == 0) != (period_line == 0)) {
@@ -372,6 +392,12 @@ class Parser {
     if (spec.ipa_base < kGicEnd && abi::kGuestGicdBase < spec.ipa_base + spec.memory_size) {
       return range + " overlaps the virtual GIC [" + hex(abi::kGuestGicdBase) + ", " + hex(kGicEnd) +
              "); move ipa_base";
+    }
+    static_assert(abi::kGuestGrantTableBase + abi::kGuestGrantTableSize == abi::kGuestMagicBase);
+    constexpr uint64_t kXenEnd = abi::kGuestMagicBase + abi::kGuestMagicSize;
+    if (spec.ipa_base < kXenEnd && abi::kGuestGrantTableBase < spec.ipa_base + spec.memory_size) {
+      return range + " overlaps the grant-table window and magic pages [" + hex(abi::kGuestGrantTableBase) + ", " +
+             hex(kXenEnd) + "); move ipa_base";
     }
     return "";
   }

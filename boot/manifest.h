@@ -24,12 +24,20 @@ struct Diagnostic {
 // CPU it runs on allows.
 inline constexpr uint32_t kManifestIpaBits = 48;
 
+// What the domain's image is: a program built with Septum's SDK, or an arm64
+// Linux kernel (which may have an initrd).
+enum class ImageKind { sdk, linux_kernel };
+inline constexpr std::string_view kImageKindNames[] = {"sdk", "linux"};  // manifest spelling, by value
+
 struct DomainSpec {
   std::string name;
   int line = 0;  // of its [domain NAME] header
   abi::DomainRole role = abi::DomainRole::guest;
+  ImageKind kind = ImageKind::sdk;
   std::string image;  // a path relative to the manifest, or a Bazel label ("//pkg:name")
   int image_line = 0;
+  std::string initrd;  // like image; empty = none (kind linux only)
+  int initrd_line = 0;
   uint64_t memory_size = 0;
   int memory_line = 0;
   uint32_t vcpus = 1;

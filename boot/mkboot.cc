@@ -28,8 +28,8 @@ constexpr char kUsage[] =
     "usage: mkboot --manifest M [--image LABEL=PATH ...] [--core CORE.elf --output BOOT.elf] [--pack-output PACK]\n"
     "       mkboot --check M [--image LABEL=PATH ...]\n"
     "       mkboot --labels M\n"
-    "Images named by Bazel labels in the manifest are mapped to files with --image;\n"
-    "--labels prints those labels, one a line, for the caller to build.\n";
+    "Images and initrds named by Bazel labels in the manifest are mapped to files with\n"
+    "--image; --labels prints those labels, one a line, for the caller to build.\n";
 
 enum class Mode { build, check, labels };
 
@@ -114,30 +114,42 @@ int fail(const std::string& reason) {
   return kExitInvalid;
 }
 
-// Reads each domain's image (a label through --image, a path relative to the
-// manifest) and places it in the domain's memory.
+// The file a manifest names (`what` is "image" or "initrd"): a label mapped
+// with --image, or a path relative to the manifest. Reads it into `out`, or
+// returns the problem on `line`.
+std::optional<Diagnostic> read_named_file(const Options& options, std::string_view what, const std::string& name,
+                                          int line, std::vector<uint8_t>& out) {
+  std::string path = (std::filesystem::path(options.manifest).parent_path() / name).string();
+  std::string subject = std::string(what) + " '" + name + "'";
+  if (is_label(name)) {
+    auto mapped = options.images.find(canonical_label(name));
+    if (mapped == options.images.end()) {
+      return Diagnostic{line, subject + " is a label; give its file with --image " + canonical_label(name) + "=PATH"};
+    }
+    path = mapped->second;
+  }
+  if (std::string reason = read_file(path, out); !reason.empty()) return Diagnostic{line, subject + ": " + reason};
+  return std::nullopt;
+}
+
+// Reads each domain's image and initrd and places them in the domain's memory.
 std::vector<Diagnostic> place_domains(const Options& options, const Manifest& manifest,
                                       std::vector<PlacedDomain>& placed) {
   std::vector<Diagnostic> problems;
-  std::filesystem::path manifest_dir = std::filesystem::path(options.manifest).parent_path();
   placed.resize(manifest.domains.size());
   for (size_t i = 0; i < manifest.domains.size(); ++i) {
     const DomainSpec& spec = manifest.domains[i];
-    std::string path = (manifest_dir / spec.image).string();
-    if (is_label(spec.image)) {
-      auto mapped = options.images.find(canonical_label(spec.image));
-      if (mapped == options.images.end()) {
-        problems.push_back({spec.image_line, "image '" + spec.image + "' is a label; give its file with --image " +
-                                                 canonical_label(spec.image) + "=PATH"});
-        continue;
-      }
-      path = mapped->second;
-    }
-    std::vector<uint8_t> image;
-    if (std::string reason = read_file(path, image); !reason.empty()) {
-      problems.push_back({spec.image_line, "image '" + spec.image + "': " + reason});
-    } else if (auto problem = place_domain(spec, std::move(image), placed[i])) {
+    std::vector<uint8_t> image, initrd;
+    auto image_problem = read_named_file(options, "image", spec.image, spec.image_line, image);
+    if (image_problem) problems.push_back(std::move(*image_problem));
+    std::optional<Diagnostic> initrd_problem;
+    if (!spec.initrd.empty()) initrd_problem = read_named_file(options, "initrd", spec.initrd, spec.initrd_line, initrd);
+    if (initrd_problem) problems.push_back(std::move(*initrd_problem));
+    if (image_problem || initrd_problem) continue;
+    if (auto problem = place_domain(spec, std::move(image), std::move(initrd), placed[i])) {
       problems.push_back(std::move(*problem));
+    } else if (auto limitation = pack_limitation(spec, placed[i])) {
+      problems.push_back(std::move(*limitation));
     }
   }
   return problems;
@@ -152,7 +164,9 @@ int run(const Options& options) {
   std::vector<Diagnostic> problems = parse_manifest(text, manifest);
   std::set<std::string> named;
   for (const DomainSpec& spec : manifest.domains) {
-    if (is_label(spec.image)) named.insert(canonical_label(spec.image));
+    for (const std::string& file : {spec.image, spec.initrd}) {
+      if (is_label(file)) named.insert(canonical_label(file));
+    }
   }
   if (problems.empty() && options.mode == Mode::labels) {
     for (const std::string& label : named) std::printf("%s\n", label.c_str());

@@ -25,6 +25,8 @@ image big_endian.Image --flags 0xb
 image odd_offset.Image --text-offset 0x800
 image legacy.Image --image-size 0
 echo "not an image" >text.Image
+head -c 5000 /dev/zero >initrd.gz
+: >empty.gz
 
 # check NAME EXPECTED [MKBOOT_ARGS...] < MANIFEST: `mkboot --check NAME.manifest`
 # must print EXPECTED on stderr (nothing when EXPECTED is empty) and exit
@@ -63,7 +65,7 @@ memory = 4M
 EOF
 
 check unknown_key "unknown_key.manifest:1: domain 'a' has no memory
-unknown_key.manifest:3: unknown key 'memroy' (keys: role, image, memory, vcpus, affinity, critical, bootargs, ipa_base, budget, period, devices)" <<'EOF'
+unknown_key.manifest:3: unknown key 'memroy' (keys: role, kind, image, initrd, memory, vcpus, affinity, critical, bootargs, ipa_base, budget, period, devices)" <<'EOF'
 [domain a]
 image = small.Image
 memroy = 4M
@@ -164,6 +166,69 @@ image = large.Image
 memory = 4M
 EOF
 
+# Linux guests: the manifest and the files are checked, and placement too;
+# but boot packs (version 1) cannot carry an initrd yet, so neither --check
+# nor a build accepts one (boot/README.md).
+check linux_no_initrd "" <<'EOF'
+[domain linux]
+kind = linux
+image = large.Image
+memory = 64M
+vcpus = 2
+bootargs = "console=hvc0"
+EOF
+
+check linux_initrd "linux_initrd.manifest:4: initrd 'initrd.gz': boot packs (version 1) have no field for an initrd yet; see boot/README.md" <<'EOF'
+[domain linux]
+kind = linux
+image = large.Image
+initrd = initrd.gz
+memory = 64M
+EOF
+
+check linux_manifest "linux_manifest.manifest:2: kind 'Linux' is not sdk or linux
+linux_manifest.manifest:7: an initrd is for a Linux kernel; add kind = linux" <<'EOF'
+[domain a]
+kind = Linux
+image = small.Image
+memory = 4M
+[domain b]
+image = small.Image
+initrd = initrd.gz
+memory = 4M
+EOF
+
+check linux_files "linux_files.manifest:3: initrd 'absent.gz': cannot read absent.gz: No such file or directory
+linux_files.manifest:8: image 'legacy.Image': a Linux Image for kind = linux must give its image_size (Linux 3.17+)
+linux_files.manifest:13: initrd 'empty.gz' is empty
+linux_files.manifest:18: initrd '//tests/linux:initramfs' is a label; give its file with --image //tests/linux:initramfs=PATH
+linux_files.manifest:23: memory 6M is too small for the image (0x400000 bytes at offset 0x0), the initrd (0x1388 bytes at offset 0x400000) and the device tree (the last 2M)" <<'EOF'
+[domain c]
+kind = linux
+initrd = absent.gz
+image = small.Image
+memory = 4M
+[domain d]
+kind = linux
+image = legacy.Image
+memory = 4M
+[domain e]
+kind = linux
+image = small.Image
+initrd = empty.gz
+memory = 4M
+[domain f]
+kind = linux
+image = small.Image
+initrd = //tests/linux:initramfs
+memory = 4M
+[domain g]
+kind = linux
+image = large.Image
+memory = 6M
+initrd = initrd.gz
+EOF
+
 check unmapped_label "unmapped_label.manifest:2: image '//tests/domains:ipi' is a label; give its file with --image //tests/domains:ipi=PATH" <<'EOF'
 [domain ipi]
 image = //tests/domains:ipi
@@ -201,6 +266,15 @@ labels="$("$mkboot" --labels example.manifest)" || fail "--labels failed on the 
 status=0
 "$mkboot" --labels unknown_key.manifest >/dev/null 2>&1 || status=$?
 ((status == 2)) || fail "--labels on a bad manifest exited with $status, expected 2"
+cat >labels.manifest <<'EOF'
+[domain linux]
+kind = linux
+image = //tests/linux:kernel
+initrd = @//tests/linux:initramfs
+memory = 64M
+EOF
+labels="$("$mkboot" --labels labels.manifest)" || fail "--labels failed on a Linux manifest"
+[[ "$labels" == $'//tests/linux:initramfs\n//tests/linux:kernel' ]] || fail "--labels printed: $labels"
 
 # Packing writes the pack; usage errors exit with 2.
 "$mkboot" --manifest good.manifest --pack-output good.pack || fail "--pack-output failed"

@@ -27,6 +27,13 @@ void write_at(std::vector<uint8_t>& pack, uint64_t offset, const T& value) {
   std::memcpy(pack.data() + offset, &value, sizeof value);
 }
 
+// The header's image_size field: 0 in Images older than Linux 3.17.
+uint64_t header_image_size(std::span<const uint8_t> image) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = value << 8 | image[16 + i];
+  return value;
+}
+
 void append_blob(std::vector<uint8_t>& pack, std::span<const uint8_t> blob, uint64_t& offset) {
   pack.resize(align_up(pack.size(), kBlobAlignment));
   offset = pack.size();
@@ -38,22 +45,41 @@ void append_blob(std::vector<uint8_t>& pack, std::span<const uint8_t> blob, uint
 // The device tree starts the last 2 MiB of RAM: Linux maps the 2 MiB from the
 // device tree's address as normal memory before it reads it, so all of that
 // must be RAM (booting.rst), and a device tree is at most 2 MiB.
-std::optional<Diagnostic> place_domain(const DomainSpec& spec, std::vector<uint8_t> image, PlacedDomain& out) {
+std::optional<Diagnostic> place_domain(const DomainSpec& spec, std::vector<uint8_t> image,
+                                       std::vector<uint8_t> initrd, PlacedDomain& out) {
   Arm64Image header;
   Status status = read_arm64_image(image, header);
   if (!status) return Diagnostic{spec.image_line, "image '" + spec.image + "': " + std::string(status.message())};
+  // Linux 3.17 and later say how much memory they occupy, BSS included; an
+  // older header would leave the initrd's place to guesswork.
+  if (spec.kind == ImageKind::linux_kernel && header_image_size(image) == 0) {
+    return Diagnostic{spec.image_line, "image '" + spec.image +
+                                           "': a Linux Image for kind = linux must give its image_size (Linux 3.17+)"};
+  }
+  bool has_initrd = !spec.initrd.empty();
+  if (has_initrd && initrd.empty()) return Diagnostic{spec.initrd_line, "initrd '" + spec.initrd + "' is empty"};
 
-  out.dtb = guest_device_tree({spec.ipa_base, spec.memory_size, spec.vcpus, spec.bootargs});
+  // Offsets from ipa_base; memory is a non-zero multiple of 2 MiB.
+  uint64_t image_end = header.text_offset + header.effective_size;
+  uint64_t initrd_offset = align_up(image_end, abi::kGuestRamAlignment);
+  GuestPlatform platform{spec.ipa_base, spec.memory_size, spec.vcpus, spec.bootargs};
+  if (has_initrd) {
+    platform.initrd_start = spec.ipa_base + initrd_offset;
+    platform.initrd_end = platform.initrd_start + initrd.size();
+  }
+  out.dtb = guest_device_tree(platform);
   if (out.dtb.size() > BootPack::kMaxDeviceTreeSize) {
     return Diagnostic{spec.line, "device tree of " + hex(out.dtb.size()) + " bytes is larger than 2M"};
   }
-  // From ipa_base; memory is a non-zero multiple of 2 MiB.
   uint64_t dtb_offset = align_down(spec.memory_size - out.dtb.size(), BootPack::kMaxDeviceTreeSize);
+  std::string too_small = "memory " + std::to_string(spec.memory_size >> 20) + "M is too small for the image (" +
+                          hex(header.effective_size) + " bytes at offset " + hex(header.text_offset) + ")";
   if (header.text_offset > dtb_offset || header.effective_size > dtb_offset - header.text_offset) {
-    return Diagnostic{spec.memory_line, "memory " + std::to_string(spec.memory_size >> 20) +
-                                            "M is too small for the image (" + hex(header.effective_size) +
-                                            " bytes at offset " + hex(header.text_offset) +
-                                            ") and its device tree (the last 2M)"};
+    return Diagnostic{spec.memory_line, too_small + " and its device tree (the last 2M)"};
+  }
+  if (has_initrd && (initrd_offset > dtb_offset || initrd.size() > dtb_offset - initrd_offset)) {
+    return Diagnostic{spec.memory_line, too_small + ", the initrd (" + hex(initrd.size()) + " bytes at offset " +
+                                            hex(initrd_offset) + ") and the device tree (the last 2M)"};
   }
 
   abi::BootPackDomain& d = out.record;
@@ -73,7 +99,16 @@ std::optional<Diagnostic> place_domain(const DomainSpec& spec, std::vector<uint8
   d.budget_us = spec.budget_us;
   d.period_us = spec.period_us;
   out.image = std::move(image);
+  out.initrd = std::move(initrd);
+  out.initrd_ipa = has_initrd ? platform.initrd_start : 0;
   return std::nullopt;
+}
+
+std::optional<Diagnostic> pack_limitation(const DomainSpec& spec, const PlacedDomain& placed) {
+  if (placed.initrd.empty()) return std::nullopt;
+  return Diagnostic{spec.initrd_line, "initrd '" + spec.initrd + "': boot packs (version " +
+                                          std::to_string(abi::kBootPackVersion) +
+                                          ") have no field for an initrd yet; see boot/README.md"};
 }
 
 std::vector<uint8_t> build_pack(std::string_view manifest_text, std::span<const PlacedDomain> domains) {
@@ -89,6 +124,7 @@ std::vector<uint8_t> build_pack(std::string_view manifest_text, std::span<const 
   header.manifest_size = manifest_text.size();
   pack.insert(pack.end(), manifest_text.begin(), manifest_text.end());
   for (size_t i = 0; i < domains.size(); ++i) {
+    if (!domains[i].initrd.empty()) throw std::logic_error("build_pack: the pack format has no field for an initrd");
     abi::BootPackDomain record = domains[i].record;
     append_blob(pack, domains[i].image, record.image_offset);
     append_blob(pack, domains[i].dtb, record.dtb_offset);

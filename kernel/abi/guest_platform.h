@@ -23,6 +23,24 @@ inline constexpr uint32_t kGuestTimerPhysicalIntid = 30;
 inline constexpr uint32_t kGuestTimerVirtualIntid = 27;
 inline constexpr uint32_t kGuestTimerHypervisorIntid = 26;
 
+// The Xen-compatible interface (kernel/abi/xen.h), described to every domain
+// by the /hypervisor node of its device tree, at the addresses libxl gives a
+// Xen-on-Arm guest (public/arch-arm.h), so Linux sees what it sees on Xen:
+// - the grant-table window, where the core maps grant-table frames when the
+//   guest asks (XENMEM_add_to_physmap, XENMAPSPACE_grant_table); 4096 frames;
+// - the magic pages the core populates before the domain starts and names
+//   in HVM params: the PV console ring (HVM_PARAM_CONSOLE_PFN) and the
+//   xenstore ring (HVM_PARAM_STORE_PFN). Not RAM in the device tree;
+// - the PPI that signals pending event channels (the upcall).
+// A domain's RAM must not overlap either window.
+inline constexpr uint64_t kGuestGrantTableBase = 0x38000000;
+inline constexpr uint64_t kGuestGrantTableSize = 0x01000000;
+inline constexpr uint64_t kGuestMagicBase = 0x39000000;
+inline constexpr uint64_t kGuestMagicSize = 0x01000000;
+inline constexpr uint64_t kGuestConsoleRingIpa = kGuestMagicBase + 0x0000;
+inline constexpr uint64_t kGuestXenstoreRingIpa = kGuestMagicBase + 0x1000;
+inline constexpr uint32_t kGuestEventChannelIntid = 31;
+
 // Default guest RAM base; a domain may be placed elsewhere (2 MiB aligned),
 // e.g. above 1 TiB of IPA space.
 inline constexpr uint64_t kGuestRamBase = 0x40000000;

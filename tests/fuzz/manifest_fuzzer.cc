@@ -37,6 +37,9 @@ void check_domain(const DomainSpec& d) {
   check(d.vcpus >= 1 && d.vcpus <= abi::kMaxVcpusPerDomain);
   check((d.budget_us == 0) == (d.period_us == 0) && d.budget_us <= d.period_us);
   if (is_label(d.image)) (void)canonical_label(d.image);
+  check(d.initrd.empty() == (d.initrd_line == 0) && (d.initrd.empty() || d.kind == ImageKind::linux_kernel));
+  check(d.ipa_base >= abi::kGuestMagicBase + abi::kGuestMagicSize ||
+        d.ipa_base + d.memory_size <= abi::kGuestGrantTableBase);
 }
 
 }  // namespace
@@ -60,10 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<PlacedDomain> placed;
   for (const DomainSpec& spec : manifest.domains) {
     check_domain(spec);
-    // The device tree takes the last 2 MiB; any more memory holds the image.
-    bool fits = !place_domain(spec, tiny_image(), placed.emplace_back());
-    check(fits == (spec.memory_size > septum::abi::kGuestRamAlignment));
-    if (!fits) placed.pop_back();
+    // The device tree takes the last 2 MiB; any more memory holds the image,
+    // and an initrd needs the 2 MiB after the image's.
+    std::vector<uint8_t> initrd;
+    if (!spec.initrd.empty()) initrd.push_back(0);
+    bool fits = !place_domain(spec, tiny_image(), initrd, placed.emplace_back());
+    check(fits == (spec.memory_size > (initrd.empty() ? 1 : 2) * septum::abi::kGuestRamAlignment));
+    // Packs cannot carry an initrd yet.
+    if (!fits || pack_limitation(spec, placed.back())) placed.pop_back();
   }
   (void)build_pack(text, placed);
   return 0;

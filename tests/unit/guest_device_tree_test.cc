@@ -98,6 +98,64 @@ TEST_F(GuestDeviceTreeTest, NodesAndProperties) {
   EXPECT_TRUE(interrupts.empty());
 }
 
+// What Linux's xen_early_init and xen_guest_init look for (see
+// ../shared/reference/xen-arm-guest-abi.md, section 1.1).
+TEST_F(GuestDeviceTreeTest, HypervisorNode) {
+  open(kPlatform);
+  auto hypervisor = fdt_.find_path("/hypervisor");
+  ASSERT_TRUE(hypervisor);
+  EXPECT_EQ(fdt_.name(*hypervisor), "hypervisor");  // no unit address
+  EXPECT_EQ(fdt_.parent(*hypervisor), fdt_.root());
+  EXPECT_EQ(strings("/hypervisor", "compatible"), (std::vector<std::string>{"xen,xen-4.17", "xen,xen"}));
+  EXPECT_EQ(fdt_.find_compatible("xen,xen"), hypervisor);
+  Fdt::Cells reg(*fdt_.property(*hypervisor, "reg"));
+  EXPECT_EQ(reg.read(2), abi::kGuestGrantTableBase);
+  EXPECT_EQ(reg.read(2), abi::kGuestGrantTableSize);
+  EXPECT_TRUE(reg.empty());
+  EXPECT_EQ(abi::kGuestGrantTableSize / 4096, 4096u);  // Linux maps up to max_nr_frames of it
+  Fdt::Cells interrupts(*fdt_.property(*hypervisor, "interrupts"));
+  EXPECT_EQ(interrupts.read(1), 1u);  // a PPI ...
+  EXPECT_EQ(interrupts.read(1), abi::kGuestEventChannelIntid - 16);
+  EXPECT_EQ(interrupts.read(1), 4u);  // ... level-triggered
+  EXPECT_TRUE(interrupts.empty());
+  auto gic = fdt_.find_compatible("arm,gic-v3");
+  ASSERT_TRUE(gic);
+  EXPECT_EQ(fdt_.u32_property(*hypervisor, "interrupt-parent"), fdt_.u32_property(*gic, "phandle"));
+
+  // Neither window is RAM, nor does it meet the GIC.
+  Platform platform;
+  ASSERT_TRUE(parse_platform(fdt_, platform).is_ok());
+  EXPECT_EQ(platform.memory_count, 1u);
+  EXPECT_GT(abi::kGuestGrantTableBase, abi::kGuestGicrBase + abi::kGuestGicrSize);
+  EXPECT_EQ(abi::kGuestGrantTableBase + abi::kGuestGrantTableSize, abi::kGuestMagicBase);
+  EXPECT_LE(abi::kGuestMagicBase + abi::kGuestMagicSize, abi::kGuestRamBase);
+  EXPECT_LT(abi::kGuestXenstoreRingIpa, abi::kGuestMagicBase + abi::kGuestMagicSize);
+}
+
+TEST_F(GuestDeviceTreeTest, InitrdInChosen) {
+  open(kPlatform);
+  auto chosen = fdt_.find_path("/chosen");
+  ASSERT_TRUE(chosen);
+  EXPECT_FALSE(fdt_.property(*chosen, "linux,initrd-start"));
+  EXPECT_FALSE(fdt_.property(*chosen, "linux,initrd-end"));
+
+  GuestPlatform guest = kPlatform;
+  guest.initrd_start = 0x10042000000;
+  guest.initrd_end = 0x10042123456;
+  open(guest);
+  chosen = fdt_.find_path("/chosen");
+  ASSERT_TRUE(chosen);
+  Fdt::Cells start(*fdt_.property(*chosen, "linux,initrd-start"));
+  Fdt::Cells end(*fdt_.property(*chosen, "linux,initrd-end"));
+  EXPECT_EQ(start.read(2), 0x10042000000u);
+  EXPECT_EQ(end.read(2), 0x10042123456u);
+  EXPECT_TRUE(start.empty());
+  EXPECT_TRUE(end.empty());
+  Platform platform;
+  ASSERT_TRUE(parse_platform(fdt_, platform).is_ok());
+  EXPECT_EQ(platform.bootargs, "console=hvc0 quiet");
+}
+
 TEST_F(GuestDeviceTreeTest, FollowsTheDomain) {
   open({0x10000000000, 2ull << 30, 1, ""});
   Platform platform;
@@ -115,11 +173,16 @@ TEST_F(GuestDeviceTreeTest, FollowsTheDomain) {
   EXPECT_EQ(platform.gic_redistributors[0].size, abi::kGuestGicrSize);
 }
 
+// Except for the one warning Linux forces: it finds /hypervisor by that exact
+// name, so the node has a reg and no unit address (libxl's trees draw it too).
 TEST(GuestDeviceTree, DtcReadsItWithoutWarnings) {
   std::string path = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") + "/guest.dtb";
-  std::vector<uint8_t> blob = guest_device_tree(kPlatform);
+  GuestPlatform with_initrd = kPlatform;
+  with_initrd.initrd_start = 0x42000000;
+  with_initrd.initrd_end = 0x42100000;
+  std::vector<uint8_t> blob = guest_device_tree(with_initrd);
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(blob.data()), blob.size());
-  std::FILE* dtc = popen(("dtc -I dtb -O dts -o /dev/null " + path + " 2>&1").c_str(), "r");
+  std::FILE* dtc = popen(("dtc -W no-unit_address_vs_reg -I dtb -O dts -o /dev/null " + path + " 2>&1").c_str(), "r");
   ASSERT_NE(dtc, nullptr);
   std::string output;
   char buffer[256];

@@ -49,7 +49,9 @@ memory = 16M
 critical = yes
 
 [domain web]   # a comment after a header
+kind = linux
 image = images/web.Image
+initrd = //tests/linux:initramfs
 memory = 1G
 vcpus = 4
 affinity = 0-1, 3
@@ -71,11 +73,17 @@ period = 2ms
   EXPECT_EQ(console.memory_size, 16 * kMiB);
   EXPECT_EQ(console.memory_line, 5);
   EXPECT_TRUE(console.critical);
+  EXPECT_EQ(console.kind, ImageKind::sdk);
+  EXPECT_EQ(console.initrd, "");
+  EXPECT_EQ(console.initrd_line, 0);
 
   const DomainSpec& web = manifest.domains[1];
   EXPECT_EQ(web.name, "web");
   EXPECT_EQ(web.role, abi::DomainRole::guest);
+  EXPECT_EQ(web.kind, ImageKind::linux_kernel);
   EXPECT_EQ(web.image, "images/web.Image");
+  EXPECT_EQ(web.initrd, "//tests/linux:initramfs");
+  EXPECT_EQ(web.initrd_line, 11);
   EXPECT_EQ(web.memory_size, 1024 * kMiB);
   EXPECT_EQ(web.vcpus, 4u);
   EXPECT_EQ(web.affinity, 0b1011u);
@@ -89,6 +97,8 @@ period = 2ms
 TEST(ManifestTest, Defaults) {
   DomainSpec d = only_domain("[domain a]\nimage=a.Image\nmemory=2M");
   EXPECT_EQ(d.role, abi::DomainRole::guest);
+  EXPECT_EQ(d.kind, ImageKind::sdk);
+  EXPECT_EQ(d.initrd, "");
   EXPECT_EQ(d.vcpus, 1u);
   EXPECT_EQ(d.affinity, 0u);
   EXPECT_FALSE(d.critical);
@@ -160,6 +170,21 @@ TEST(ManifestTest, OtherValues) {
             (std::vector<Diagnostic>{{2, "image must not be empty"}}));
 }
 
+TEST(ManifestTest, LinuxKindAndInitrd) {
+  EXPECT_EQ(only_domain(with_line("kind = sdk")).kind, ImageKind::sdk);
+  EXPECT_EQ(only_domain(with_line("kind = linux")).kind, ImageKind::linux_kernel);
+  EXPECT_EQ(reason_for("kind = Linux"), "kind 'Linux' is not sdk or linux");
+  DomainSpec d = only_domain(with_line("kind = linux\ninitrd = boot/initramfs.cpio.gz"));
+  EXPECT_EQ(d.initrd, "boot/initramfs.cpio.gz");
+  EXPECT_EQ(d.initrd_line, 5);
+  // kind may come after initrd; what counts is the section.
+  EXPECT_EQ(only_domain(with_line("initrd = i.gz\nkind = linux")).initrd_line, 4);
+  EXPECT_EQ(reason_for("initrd = i.gz"), "an initrd is for a Linux kernel; add kind = linux");
+  EXPECT_EQ(problems(with_line("kind = sdk\ninitrd = i.gz")),
+            (std::vector<Diagnostic>{{5, "an initrd is for a Linux kernel; add kind = linux"}}));
+  EXPECT_EQ(reason_for("initrd = \"\""), "initrd must not be empty");
+}
+
 TEST(ManifestTest, Quoting) {
   EXPECT_EQ(only_domain(with_line(R"(bootargs = "a \"b\" \\ c")")).bootargs, R"(a "b" \ c)");
   EXPECT_EQ(only_domain(with_line(R"(bootargs = "")")).bootargs, "");
@@ -196,8 +221,8 @@ TEST(ManifestTest, StructureErrors) {
   EXPECT_EQ(reason_for("memory"), "expected 'key = value', '[domain NAME]' or a comment");
   EXPECT_EQ(reason_for("= 4M"), "expected 'key = value', '[domain NAME]' or a comment");
   EXPECT_EQ(reason_for("Memory = 4M"),
-            "unknown key 'Memory' (keys: role, image, memory, vcpus, affinity, critical, bootargs, ipa_base, budget, "
-            "period, devices)");
+            "unknown key 'Memory' (keys: role, kind, image, initrd, memory, vcpus, affinity, critical, bootargs, "
+            "ipa_base, budget, period, devices)");
   EXPECT_EQ(reason_for("memory = 8M"), "'memory' given twice (first on line 3)");
   EXPECT_EQ(reason_for(std::string("bootargs = \"a\x01\"")), "control character 0x1 in line");
   EXPECT_EQ(reason_for(std::string("bootargs = a\0b", 14)), "control character 0x0 in line");
@@ -227,6 +252,13 @@ TEST(ManifestTest, MemoryRange) {
                 {4, "memory [0x7e00000, +0x400000) overlaps the virtual GIC [0x8000000, 0x81a0000); move ipa_base"}}));
   EXPECT_TRUE(problems("[domain a]\nimage = a\nipa_base = 0x7c00000\nmemory = 4M\n").empty());
   EXPECT_TRUE(problems("[domain a]\nimage = a\nipa_base = 0x8200000\nmemory = 4M\n").empty());
+  // The grant-table window and the magic pages follow each other.
+  EXPECT_EQ(problems("[domain a]\nimage = a\nipa_base = 0x10000000\nmemory = 1G\n"),
+            (std::vector<Diagnostic>{{4, "memory [0x10000000, +0x40000000) overlaps the grant-table window and magic "
+                                         "pages [0x38000000, 0x3a000000); move ipa_base"}}));
+  EXPECT_EQ(problems("[domain a]\nimage = a\nipa_base = 0x39e00000\nmemory = 4M\n").size(), 1u);
+  EXPECT_TRUE(problems("[domain a]\nimage = a\nipa_base = 0x10000000\nmemory = 640M\n").empty());
+  EXPECT_TRUE(problems("[domain a]\nimage = a\nipa_base = 0x3a000000\nmemory = 64M\n").empty());
   EXPECT_EQ(problems("[domain a]\nimage = a\nipa_base = 0xffffffe00000\nmemory = 4M\n"),
             (std::vector<Diagnostic>{{4, "memory [0xffffffe00000, +0x400000) ends beyond the 48-bit IPA space"}}));
   EXPECT_TRUE(problems("[domain a]\nimage = a\nipa_base = 0xffffffc00000\nmemory = 4M\n").empty());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,85 @@ TEST(PackBuilderTest, RejectsWhatIsNotAnArm64Image) {
   problem = place_domain(spec("a"), arm64_image(0x10, 0x1000), placed);
   ASSERT_TRUE(problem);
   EXPECT_EQ(problem->line, 2);
+}
+
+DomainSpec linux_spec(uint64_t memory_size) {
+  DomainSpec d = spec("linux", memory_size);
+  d.kind = ImageKind::linux_kernel;
+  d.initrd = "initramfs.cpio.gz";
+  d.initrd_line = 4;
+  d.bootargs = "console=hvc0";
+  return d;
+}
+
+// The initrd follows the image's effective end (BSS included) at the next
+// 2 MiB boundary; the device tree says where it is.
+TEST(PackBuilderTest, PlacesTheInitrdAfterTheImage) {
+  PlacedDomain placed;
+  std::vector<uint8_t> initrd(0x123456, 0xa5);
+  ASSERT_EQ(place_domain(linux_spec(64 * kMiB), arm64_image(0, 0x2bd0000, 4096), initrd, placed), std::nullopt);
+  EXPECT_EQ(placed.record.image_ipa, 0x40000000u);
+  EXPECT_EQ(placed.initrd_ipa, 0x40000000u + 0x2c00000);
+  EXPECT_EQ(placed.initrd, initrd);
+  EXPECT_EQ(placed.record.dtb_ipa, 0x40000000 + 62 * kMiB);
+
+  Fdt fdt;
+  ASSERT_TRUE(Fdt::open(placed.dtb.data(), placed.dtb.size(), fdt).is_ok());
+  auto chosen = fdt.find_path("/chosen");
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ(Fdt::Cells(*fdt.property(*chosen, "linux,initrd-start")).read(2), placed.initrd_ipa);
+  EXPECT_EQ(Fdt::Cells(*fdt.property(*chosen, "linux,initrd-end")).read(2), placed.initrd_ipa + initrd.size());
+  EXPECT_TRUE(fdt.find_path("/hypervisor"));
+
+  // Already aligned: right at the image's end; text_offset counts.
+  ASSERT_EQ(place_domain(linux_spec(64 * kMiB), arm64_image(0x200000, 0x400000), initrd, placed), std::nullopt);
+  EXPECT_EQ(placed.initrd_ipa, 0x40600000u);
+
+  // Without an initrd nothing is placed and /chosen has no initrd.
+  DomainSpec plain = linux_spec(64 * kMiB);
+  plain.initrd.clear();
+  ASSERT_EQ(place_domain(plain, arm64_image(0, 0x400000), placed), std::nullopt);
+  EXPECT_TRUE(placed.initrd.empty());
+  EXPECT_EQ(placed.initrd_ipa, 0u);
+  ASSERT_TRUE(Fdt::open(placed.dtb.data(), placed.dtb.size(), fdt).is_ok());
+  EXPECT_FALSE(fdt.property(*fdt.find_path("/chosen"), "linux,initrd-start"));
+  EXPECT_EQ(pack_limitation(plain, placed), std::nullopt);
+}
+
+TEST(PackBuilderTest, InitrdMustFitBelowTheDeviceTree) {
+  PlacedDomain placed;
+  // 8M: image in [0, 4M), initrd from 4M, device tree from 6M.
+  EXPECT_EQ(place_domain(linux_spec(8 * kMiB), arm64_image(0, 0x400000), std::vector<uint8_t>(2 * kMiB), placed),
+            std::nullopt);
+  std::optional<Diagnostic> problem =
+      place_domain(linux_spec(8 * kMiB), arm64_image(0, 0x400000), std::vector<uint8_t>(2 * kMiB + 1), placed);
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(*problem, (Diagnostic{3, "memory 8M is too small for the image (0x400000 bytes at offset 0x0), the initrd "
+                                     "(0x200001 bytes at offset 0x400000) and the device tree (the last 2M)"}));
+  // An image reaching the device tree leaves no room at all.
+  problem = place_domain(linux_spec(8 * kMiB), arm64_image(0, 0x600000), std::vector<uint8_t>(1), placed);
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(problem->line, 3);
+  EXPECT_EQ(place_domain(linux_spec(8 * kMiB), arm64_image(0, 0x1000), {}, placed),
+            (Diagnostic{4, "initrd 'initramfs.cpio.gz' is empty"}));
+}
+
+TEST(PackBuilderTest, ALinuxImageMustGiveItsSize) {
+  PlacedDomain placed;
+  EXPECT_EQ(place_domain(linux_spec(8 * kMiB), arm64_image(0, 0), std::vector<uint8_t>(1), placed),
+            (Diagnostic{2, "image 'linux.Image': a Linux Image for kind = linux must give its image_size (Linux 3.17+)"}));
+  EXPECT_EQ(place_domain(spec("sdk", 8 * kMiB), arm64_image(0, 0), placed), std::nullopt);  // legacy SDK images do
+}
+
+// Pack version 1 cannot carry an initrd: mkboot says so, build_pack refuses.
+TEST(PackBuilderTest, PacksHaveNoInitrdYet) {
+  std::vector<PlacedDomain> placed(1);
+  DomainSpec guest = linux_spec(64 * kMiB);
+  ASSERT_EQ(place_domain(guest, arm64_image(0, 0x400000), std::vector<uint8_t>(100), placed[0]), std::nullopt);
+  EXPECT_EQ(pack_limitation(guest, placed[0]),
+            (Diagnostic{4, "initrd 'initramfs.cpio.gz': boot packs (version 1) have no field for an initrd yet; "
+                           "see boot/README.md"}));
+  EXPECT_THROW(build_pack("[domain linux]\n", placed), std::logic_error);
 }
 
 TEST(PackBuilderTest, TheCoreReadsBackTheManifestsDomains) {

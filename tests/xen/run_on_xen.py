@@ -7,6 +7,11 @@ domU's kernel module and streams the console. Exits 0 as soon as every
 --expect marker has appeared (in any order; Xen prefixes the domU's vpl011
 lines with "(XEN) DOM1: "), 1 when a --fail-on text appears or QEMU stops
 first, 124 on timeout. QEMU is always killed on exit, timeout and signals.
+
+A Linux domU: --reference-kernel (Debian's Image from third_party/reference/)
+or --image, and --initrd for its initramfs, loaded as the domU's ramdisk
+module at the first 2 MiB boundary after the image. --time-to prints the
+wall time from QEMU's launch to a text's first appearance (a figure).
 """
 
 import argparse
@@ -14,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 # QEMU's process and console handling is the Septum runner's, imported from
 # the source tree (REPO_ROOT resolves Bazel's runfiles symlinks) without
@@ -25,6 +31,7 @@ import qemu_runner  # noqa: E402
 
 MANIFEST = os.path.join(REPO_ROOT, "third_party", "reference", "manifest.txt")
 MODULE_ADDRESS = 0x50000000  # where QEMU's loader puts the image for Xen to find
+MODULE_ALIGNMENT = 2 << 20  # the initrd goes at the next boundary after the image
 
 # Xen panics, the runtime's crash reports and the test domains' verdicts.
 DEFAULT_FAILURES = ["Panic on CPU", "sdk: CRASH", ": FAILED"]
@@ -36,7 +43,11 @@ EXIT_TIMEOUT = 124
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image", required=True, help="the domain's flat arm64 Image")
+    image = p.add_mutually_exclusive_group(required=True)
+    image.add_argument("--image", help="the domain's flat arm64 Image (an SDK domain or Linux)")
+    image.add_argument("--reference-kernel", action="store_true",
+                       help="the domain is Debian's Linux Image (the 'kernel' entry of third_party/reference/manifest.txt)")
+    p.add_argument("--initrd", help="the domain's initial ramdisk (a Linux initramfs)")
     p.add_argument("--vcpus", type=int, default=1)
     p.add_argument("--domain-memory", type=int, default=256, help="MiB")
     p.add_argument("--bootargs", default="", help="the domain's command line")
@@ -46,6 +57,8 @@ def parse_args(argv):
     p.add_argument("--memory", default="2G", help="QEMU's RAM")
     p.add_argument("--timeout", type=float, default=120, help="seconds; 0 = none")
     p.add_argument("--expect", action="append", default=[], help="marker that must appear")
+    p.add_argument("--time-to", action="append", default=[],
+                   help="print the wall time from QEMU's launch to this text's first appearance")
     p.add_argument("--fail-on", action="append",
                    help="text that fails the run at once (default: " + "; ".join(DEFAULT_FAILURES) + ")")
     p.add_argument("--xen", help="Xen image (default: the 'xen' entry of third_party/reference/manifest.txt)")
@@ -53,12 +66,13 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def find_xen():
+def find_reference(role):
+    """The key file of the manifest entry with `role` ('xen', 'kernel'), or None."""
     try:
         with open(MANIFEST) as f:
             for line in f:
                 fields = line.split()
-                if len(fields) == 6 and fields[0] == "xen":
+                if len(fields) == 6 and fields[0] == role:
                     return os.path.join(REPO_ROOT, fields[5])
     except OSError:
         pass
@@ -69,6 +83,11 @@ def machine_options(args):
     return ["-cpu", args.cpu, "-smp", str(args.smp), "-m", args.memory]
 
 
+def initrd_address(args):
+    end = MODULE_ADDRESS + os.path.getsize(args.image)
+    return (end + MODULE_ALIGNMENT - 1) // MODULE_ALIGNMENT * MODULE_ALIGNMENT
+
+
 def xen_device_tree(args, workdir):
     """QEMU's device tree plus Xen's /chosen entries and the domU; returns the DTB path."""
     qemu_dtb = os.path.join(workdir, "qemu.dtb")
@@ -77,6 +96,13 @@ def xen_device_tree(args, workdir):
     source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", qemu_dtb], check=True,
                             capture_output=True, text=True).stdout
     image_size = os.path.getsize(args.image)
+    ramdisk = ""
+    if args.initrd:
+        ramdisk = f"""
+			module@{initrd_address(args):x} {{
+				compatible = "multiboot,ramdisk", "multiboot,module";
+				reg = <{initrd_address(args):#x} {os.path.getsize(args.initrd):#x}>;
+			}};"""
     bootargs, xen_bootargs = (a.replace("\\", "\\\\").replace('"', '\\"') for a in (args.bootargs, args.xen_bootargs))
     # dtc merges a node defined twice, so the additions are appended. Xen 4.17
     # panics on xen,enhanced = "enabled" without a dom0 ("Xenstore support
@@ -99,7 +125,7 @@ def xen_device_tree(args, workdir):
 				compatible = "multiboot,kernel", "multiboot,module";
 				reg = <{MODULE_ADDRESS:#x} {image_size:#x}>;
 				bootargs = "{bootargs}";
-			}};
+			}};{ramdisk}
 		}};
 	}};
 }};
@@ -115,13 +141,25 @@ class Run:
         self.qemu = qemu_runner.Qemu("run_on_xen")
 
     def start(self, xen, dtb):
+        loaders = ["-device", f"loader,file={self.args.image},addr={MODULE_ADDRESS:#x},force-raw=on"]
+        if self.args.initrd:
+            loaders += ["-device", f"loader,file={self.args.initrd},addr={initrd_address(self.args):#x},force-raw=on"]
+        self.started = time.monotonic()
         self.qemu.start([self.args.qemu, "-M", qemu_runner.MACHINE, *machine_options(self.args),
                          "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
-                         "-kernel", xen, "-dtb", dtb,
-                         "-device", f"loader,file={self.args.image},addr={MODULE_ADDRESS:#x},force-raw=on"])
+                         "-kernel", xen, "-dtb", dtb, *loaders])
+
+    def report_times(self, timed):
+        """Prints the launch-to-first-appearance time of each --time-to text seen so far."""
+        now = time.monotonic()
+        for text in [t for t in timed if t in self.qemu.output]:
+            sys.stdout.flush()
+            sys.stderr.write(f"\nrun_on_xen: {now - self.started:.2f} s from QEMU launch to {text.decode()!r}\n")
+            timed.remove(text)
 
     def watch(self):
         missing = [m.encode() for m in self.args.expect]
+        timed = [m.encode() for m in self.args.time_to]
         failures = [m.encode() for m in self.args.fail_on or DEFAULT_FAILURES]
         longest_failure = max(len(f) for f in failures)
         output = self.qemu.output
@@ -137,6 +175,8 @@ class Run:
                     if failure in window:
                         return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
                 missing = [m for m in missing if m not in output]
+                if timed:
+                    self.report_times(timed)
         except qemu_runner.Timeout:
             return self.verdict(EXIT_TIMEOUT, f"timeout after {self.args.timeout:g} s", missing)
         return self.verdict(0, f"all {len(self.args.expect)} markers seen", [])
@@ -150,11 +190,17 @@ class Run:
         return status
 
     def run(self):
-        xen = self.args.xen or find_xen()
+        xen = self.args.xen or find_reference("xen")
         if not xen or not os.path.isfile(xen):
             sys.stderr.write(f"run_on_xen: no Xen image (looked in {MANIFEST}); "
                              "run `sdk/tools/setup.sh artifacts` or pass --xen\n")
             return EXIT_SETUP
+        if self.args.reference_kernel:
+            self.args.image = find_reference("kernel")
+            if not self.args.image or not os.path.isfile(self.args.image):
+                sys.stderr.write(f"run_on_xen: no Linux kernel (looked in {MANIFEST}); "
+                                 "run `sdk/tools/setup.sh artifacts`\n")
+                return EXIT_SETUP
         with tempfile.TemporaryDirectory(prefix="run-on-xen-", dir=os.environ.get("TEST_TMPDIR")) as workdir:
             try:
                 dtb = xen_device_tree(self.args, workdir)
