@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "kernel/abi/psci.h"
 #include "kernel/abi/xen.h"
 
 namespace septum::sdk {
@@ -284,25 +285,9 @@ constexpr std::string_view grant_status_name(int64_t status) {
 
 namespace psci {
 
-// SMCCC function IDs (Arm DEN0022 PSCI, DEN0028 SMCCC).
-inline constexpr uint32_t kSmcccVersion = 0x80000000;
-inline constexpr uint32_t kVersion = 0x84000000;
-inline constexpr uint32_t kCpuOff = 0x84000002;
-inline constexpr uint32_t kCpuOn = 0xc4000003;
-inline constexpr uint32_t kAffinityInfo = 0xc4000004;
-inline constexpr uint32_t kSystemOff = 0x84000008;
-inline constexpr uint32_t kFeatures = 0x8400000a;
-
-inline constexpr int64_t kSuccess = 0;
-inline constexpr int64_t kNotSupported = -1;
-inline constexpr int64_t kInvalidParameters = -2;
-inline constexpr int64_t kDenied = -3;
-inline constexpr int64_t kAlreadyOn = -4;
-
-// AFFINITY_INFO results.
-inline constexpr int64_t kAffinityOn = 0;
-inline constexpr int64_t kAffinityOff = 1;
-inline constexpr int64_t kAffinityOnPending = 2;
+// Function IDs and return codes: the description shared with the core
+// (septum::psci, kernel/abi/psci.h), visible here as psci::kCpuOn, ...
+using namespace septum::psci;
 
 // SMCCC call through HVC #0: function ID in w0, arguments x1-x3, result x0.
 // x4-x17 are declared clobbered so SMCCC 1.0 hypervisors are safe too.

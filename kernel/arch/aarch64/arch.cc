@@ -18,7 +18,7 @@ void arch::console_write(std::string_view text) { aarch64::pl011_write(text); }
 void system_off(ExitStatus status) {
   aarch64::irq_disable();
   log("septum: system off, status {}", static_cast<unsigned>(status));
-  aarch64::psci_call(aarch64::kPsciSystemOff);
+  aarch64::psci_call(psci::kSystemOff);
   for (;;) aarch64::wfi();  // PSCI SYSTEM_OFF does not return
 }
 

@@ -162,9 +162,9 @@ void start_secondary_cpus() {
     cpu.stack_top = *stack + (PageAllocator::kPageSize << kSecondaryStackOrder);
     // The new CPU reads its PerCpu and the page-table root with the MMU off.
     clean_dcache_to_poc(&core, sizeof core);
-    int64_t result = psci_call(kPsciCpuOn, cpu.mpidr, reinterpret_cast<uint64_t>(secondary_entry),
+    int64_t result = psci_call(psci::kCpuOn, cpu.mpidr, reinterpret_cast<uint64_t>(secondary_entry),
                                reinterpret_cast<uint64_t>(&cpu));
-    if (result != kPsciSuccess) {
+    if (result != psci::kSuccess) {
       boot_failure(Status::error("PSCI CPU_ON of cpu{} (MPIDR {:#x}) failed with {}", i, cpu.mpidr, result));
     }
   }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "kernel/abi/psci.h"
 #include "kernel/arch/aarch64/esr.h"
 #include "kernel/arch/aarch64/psci.h"
 #include "kernel/arch/aarch64/sysreg.h"
@@ -44,24 +45,6 @@ constexpr uint64_t kIchHcrEnable = 1u << 0;
 
 constexpr uint32_t kSgiReschedule = 0;
 constexpr uint32_t kSgiScrub = 1;
-
-// SMCCC / PSCI.
-constexpr uint32_t kSmcccVersion = 0x80000000;
-constexpr uint32_t kSmcccArchFeatures = 0x80000001;
-constexpr uint32_t kPsciCpuSuspend32 = 0x84000001, kPsciCpuSuspend64 = 0xc4000001;
-constexpr uint32_t kPsciCpuOff = 0x84000002;
-constexpr uint32_t kPsciCpuOn32 = 0x84000003, kPsciCpuOn64 = 0xc4000003;
-constexpr uint32_t kPsciAffinityInfo32 = 0x84000004, kPsciAffinityInfo64 = 0xc4000004;
-constexpr uint32_t kPsciMigrateInfoType = 0x84000006;
-constexpr uint32_t kPsciSystemReset = 0x84000009;
-constexpr uint32_t kPsciFeatures = 0x8400000a;
-constexpr int64_t kPsciNotSupported = -1;
-constexpr int64_t kPsciInvalidParameters = -2;
-constexpr int64_t kPsciAlreadyOn = -4;
-constexpr int64_t kPsciInvalidAddress = -9;
-constexpr uint64_t kPsciVersion11 = 0x10001;
-constexpr uint64_t kSmcccVersion11 = 0x10001;
-constexpr uint64_t kPsciTosNotPresent = 2;
 
 // Xen hypercalls (HVC #0xEA1, number in x16).
 constexpr uint64_t kXenHvcImmediate = 0xea1;
@@ -364,76 +347,76 @@ void start_vcpu(Vcpu& target, uint64_t entry, uint64_t context_id) {
 void handle_smccc(Vcpu& v, ExceptionFrame& frame) {
   uint32_t function = static_cast<uint32_t>(frame.x[0]);
   Domain& d = *v.domain;
-  int64_t result = kPsciNotSupported;
+  int64_t result = psci::kNotSupported;
   switch (function) {
-    case kPsciVersion:
-      result = kPsciVersion11;
+    case psci::kVersion:
+      result = psci::kVersion1_1;
       break;
-    case kSmcccVersion:
-      result = kSmcccVersion11;
+    case psci::kSmcccVersion:
+      result = psci::kVersion1_1;
       break;
-    case kSmcccArchFeatures:
-      result = frame.x[1] == kSmcccVersion ? 0 : kPsciNotSupported;
+    case psci::kSmcccArchFeatures:
+      result = frame.x[1] == psci::kSmcccVersion ? 0 : psci::kNotSupported;
       break;
-    case kPsciFeatures: {
+    case psci::kFeatures: {
       uint32_t queried = static_cast<uint32_t>(frame.x[1]);
-      bool known = queried == kPsciVersion || queried == kPsciCpuSuspend32 || queried == kPsciCpuSuspend64 ||
-                   queried == kPsciCpuOff || queried == kPsciCpuOn32 ||
-                   queried == kPsciCpuOn64 || queried == kPsciAffinityInfo32 || queried == kPsciAffinityInfo64 ||
-                   queried == kPsciMigrateInfoType || queried == kPsciSystemOff || queried == kPsciSystemReset ||
-                   queried == kPsciFeatures || queried == kSmcccVersion;
-      result = known ? 0 : kPsciNotSupported;
+      bool known = queried == psci::kVersion || queried == psci::kCpuSuspend32 || queried == psci::kCpuSuspend ||
+                   queried == psci::kCpuOff || queried == psci::kCpuOn32 ||
+                   queried == psci::kCpuOn || queried == psci::kAffinityInfo32 || queried == psci::kAffinityInfo ||
+                   queried == psci::kMigrateInfoType || queried == psci::kSystemOff || queried == psci::kSystemReset ||
+                   queried == psci::kFeatures || queried == psci::kSmcccVersion;
+      result = known ? 0 : psci::kNotSupported;
       break;
     }
-    case kPsciCpuOn32:
-    case kPsciCpuOn64: {
-      bool smc32 = function == kPsciCpuOn32;  // the 32-bit form ignores the upper halves
+    case psci::kCpuOn32:
+    case psci::kCpuOn: {
+      bool smc32 = function == psci::kCpuOn32;  // the 32-bit form ignores the upper halves
       uint64_t target = smc32 ? frame.x[1] & 0xffffffff : frame.x[1];
       uint64_t entry = smc32 ? frame.x[2] & 0xffffffff : frame.x[2];
       uint64_t context_id = smc32 ? frame.x[3] & 0xffffffff : frame.x[3];
       if (target >= d.vcpu_count) {
-        result = kPsciInvalidParameters;
+        result = psci::kInvalidParameters;
       } else if (d.vcpus[target].power == VcpuPower::on) {
-        result = kPsciAlreadyOn;
+        result = psci::kAlreadyOn;
       } else if (entry % 4 != 0 || !d.contains(entry, 4)) {
-        result = kPsciInvalidAddress;
+        result = psci::kInvalidAddress;
       } else {
         start_vcpu(d.vcpus[target], entry, context_id);
-        result = kPsciSuccess;
+        result = psci::kSuccess;
       }
       break;
     }
-    case kPsciCpuOff:
+    case psci::kCpuOff:
       v.power = VcpuPower::off;
       update_runnable(v);
       return;
-    case kPsciAffinityInfo32:
-    case kPsciAffinityInfo64: {
-      uint64_t target = function == kPsciAffinityInfo32 ? frame.x[1] & 0xffffffff : frame.x[1];
+    case psci::kAffinityInfo32:
+    case psci::kAffinityInfo: {
+      uint64_t target = function == psci::kAffinityInfo32 ? frame.x[1] & 0xffffffff : frame.x[1];
       if ((frame.x[2] & 0xffffffff) != 0 || target >= d.vcpu_count) {
-        result = kPsciInvalidParameters;
+        result = psci::kInvalidParameters;
       } else {
         result = d.vcpus[target].power == VcpuPower::on ? 0 : 1;
       }
       break;
     }
-    case kPsciMigrateInfoType:
-      result = kPsciTosNotPresent;
+    case psci::kMigrateInfoType:
+      result = psci::kTrustedOsNotPresent;
       break;
-    case kPsciSystemOff:
+    case psci::kSystemOff:
       end_domain(d, ShutdownReason::poweroff);
       return;
-    case kPsciSystemReset:
+    case psci::kSystemReset:
       end_domain(d, ShutdownReason::reboot);
       return;
-    case kPsciCpuSuspend32:
-    case kPsciCpuSuspend64:
+    case psci::kCpuSuspend32:
+    case psci::kCpuSuspend:
       // A standby suspend is a WFI; every wake-up is a valid return.
       if (!d.vgic.has_deliverable(v.index)) {
         v.waiting_for_interrupt = true;
         update_runnable(v);
       }
-      result = kPsciSuccess;
+      result = psci::kSuccess;
       break;
     default:
       break;
@@ -687,7 +670,7 @@ void handle_sync(Vcpu& v, ExceptionFrame& frame) {
       } else if ((s.iss & 0xffff) == 0) {
         handle_smccc(v, frame);
       } else {
-        frame.x[0] = static_cast<uint64_t>(kPsciNotSupported);
+        frame.x[0] = static_cast<uint64_t>(psci::kNotSupported);
       }
       return;
     case 0x17:  // SMC, trapped by HCR_EL2.TSC: the return address is the SMC itself
