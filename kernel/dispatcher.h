@@ -29,6 +29,7 @@ struct SchedEntity {
   uint64_t deadline_ns = 0;   // end of the current period
   bool runnable = false;
   bool boosted = false;  // woke up since it last ran; cleared when picked
+  void* owner = nullptr;  // the vCPU it schedules; opaque to the dispatcher
 };
 
 class Dispatcher final {

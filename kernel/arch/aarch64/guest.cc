@@ -63,6 +63,8 @@ constexpr uint64_t kMaxConsoleWrite = 4096;
 
 struct Pcpu {
   Dispatcher dispatcher;
+  Vcpu* vcpus[Dispatcher::kMaxEntities] = {};  // pinned here, for their software timers
+  size_t vcpu_count = 0;
   Vcpu* current = nullptr;
   uint64_t timer_programmed = 0;
 };
@@ -704,38 +706,31 @@ void handle_sync(Vcpu& v, ExceptionFrame& frame) {
 // ---------------------------------------------------------------- timers and interrupts
 
 // Descheduled vCPUs whose virtual timer expired get their interrupt.
-void expire_software_timers(uint32_t pcpu, uint64_t now) {
-  for (size_t i = 0; i < guests.domain_count; ++i) {
-    Domain& d = guests.domains[i];
+void expire_software_timers(Pcpu& pcpu, uint64_t now) {
+  for (size_t i = 0; i < pcpu.vcpu_count; ++i) {
+    Vcpu& v = *pcpu.vcpus[i];
+    Domain& d = *v.domain;
     if (d.state != DomainState::running) continue;
-    for (uint32_t j = 0; j < d.vcpu_count; ++j) {
-      Vcpu& v = d.vcpus[j];
-      if (v.pcpu != pcpu) continue;
-      if (v.physical_timer_armed && v.physical_timer_cval <= now) {
-        v.physical_timer_armed = false;
-        d.vgic.raise(v.index, abi::kGuestTimerPhysicalIntid);
-        kick(v);
-      }
-      if (v.timer_deadline == 0 || v.timer_deadline > now) continue;
-      v.timer_deadline = 0;
-      v.context.timer.cntv_ctl |= kCntvMask;
-      d.vgic.raise(v.index, abi::kGuestTimerVirtualIntid);
+    if (v.physical_timer_armed && v.physical_timer_cval <= now) {
+      v.physical_timer_armed = false;
+      d.vgic.raise(v.index, abi::kGuestTimerPhysicalIntid);
       kick(v);
     }
+    if (v.timer_deadline == 0 || v.timer_deadline > now) continue;
+    v.timer_deadline = 0;
+    v.context.timer.cntv_ctl |= kCntvMask;
+    d.vgic.raise(v.index, abi::kGuestTimerVirtualIntid);
+    kick(v);
   }
 }
 
-uint64_t earliest_software_timer(uint32_t pcpu) {
+uint64_t earliest_software_timer(const Pcpu& pcpu) {
   uint64_t earliest = ~0ull;
-  for (size_t i = 0; i < guests.domain_count; ++i) {
-    Domain& d = guests.domains[i];
-    if (d.state != DomainState::running) continue;
-    for (uint32_t j = 0; j < d.vcpu_count; ++j) {
-      const Vcpu& v = d.vcpus[j];
-      if (v.pcpu != pcpu) continue;
-      if (v.timer_deadline != 0 && v.timer_deadline < earliest) earliest = v.timer_deadline;
-      if (v.physical_timer_armed && v.physical_timer_cval < earliest) earliest = v.physical_timer_cval;
-    }
+  for (size_t i = 0; i < pcpu.vcpu_count; ++i) {
+    const Vcpu& v = *pcpu.vcpus[i];
+    if (v.domain->state != DomainState::running) continue;
+    if (v.timer_deadline != 0 && v.timer_deadline < earliest) earliest = v.timer_deadline;
+    if (v.physical_timer_armed && v.physical_timer_cval < earliest) earliest = v.physical_timer_cval;
   }
   return earliest;
 }
@@ -765,7 +760,7 @@ void take_physical_interrupt() {
   Pcpu& pcpu = this_pcpu();
   if (intid == p.timer_hypervisor_intid) {
     SEPTUM_WRITE_SYSREG(CNTHP_CTL_EL2, 0);
-    expire_software_timers(this_cpu().index, counter());
+    expire_software_timers(this_pcpu(), counter());
   } else if (intid == p.timer_virtual_intid) {
     // The loaded vCPU's virtual timer fired: mask it (the guest unmasks when
     // it rearms) and deliver it through the vGIC. The interrupt may also be
@@ -840,7 +835,6 @@ void sync_interrupts(Vcpu& v) {
 // Decides what this CPU runs next and makes `frame` its state. Returns with
 // the lock released; idles (IRQs on, WFI) while nothing is runnable.
 void schedule(ExceptionFrame& frame) {
-  uint32_t self = this_cpu().index;
   Pcpu& pcpu = this_pcpu();
   for (;;) {
     // A vCPU of a domain that ended leaves this CPU first; if it was the
@@ -854,23 +848,15 @@ void schedule(ExceptionFrame& frame) {
       continue;
     }
     uint64_t now = counter();
-    expire_software_timers(self, now);
+    expire_software_timers(pcpu, now);
     Dispatcher::Decision decision = pcpu.dispatcher.pick(ticks_to_ns(now));
-    Vcpu* next = nullptr;
-    if (decision.next) {
-      for (size_t i = 0; i < guests.domain_count && !next; ++i) {
-        Domain& d = guests.domains[i];
-        for (uint32_t j = 0; j < d.vcpu_count; ++j) {
-          if (&d.vcpus[j].sched == decision.next) next = &d.vcpus[j];
-        }
-      }
-    }
+    Vcpu* next = decision.next ? static_cast<Vcpu*>(decision.next->owner) : nullptr;
     Vcpu* previous = pcpu.current;
     if (previous && previous != next) {
       switch_out(*previous, frame);
       pcpu.current = nullptr;
     }
-    uint64_t deadline = earliest_software_timer(self);
+    uint64_t deadline = earliest_software_timer(pcpu);
     if (decision.next_event_ns != Dispatcher::kNever) {
       uint64_t event = ns_to_ticks(decision.next_event_ns);
       if (event < deadline) deadline = event;
@@ -961,7 +947,10 @@ Status create_domain(Domain& d, uint32_t id, const abi::BootPackDomain& spec, co
     if (best == Platform::kMaxCpus) return Status::error("domain {}: no online CPU in its affinity", d.name);
     v.pcpu = static_cast<uint32_t>(best);
     v.sched.params = params;
-    SEPTUM_TRY(guests.pcpus[best].dispatcher.add(v.sched, ticks_to_ns(counter())));
+    v.sched.owner = &v;
+    Pcpu& pcpu = guests.pcpus[best];
+    SEPTUM_TRY(pcpu.dispatcher.add(v.sched, ticks_to_ns(counter())));
+    pcpu.vcpus[pcpu.vcpu_count++] = &v;
   }
   d.state = DomainState::running;
   start_vcpu(d.vcpus[0], spec.entry_ipa, spec.dtb_ipa);
