@@ -53,6 +53,20 @@ void Dispatcher::replenish(SchedEntity& entity, uint64_t now_ns) {
   entity.remaining_ns = entity.params.budget_ns;
 }
 
+// The constant-bandwidth-server rule on wake-up: budget left over from a
+// sleep may not be spent faster than the reservation's rate before its
+// deadline; if it would be, the reservation starts a fresh period now.
+void Dispatcher::wake_reservation(SchedEntity& entity, uint64_t now_ns) {
+  uint64_t until_deadline = entity.deadline_ns > now_ns ? entity.deadline_ns - now_ns : 0;
+  // remaining / until_deadline > budget / period, without dividing.
+  __uint128_t spend_rate = static_cast<__uint128_t>(entity.remaining_ns) * entity.params.period_ns;
+  __uint128_t allowed_rate = static_cast<__uint128_t>(until_deadline) * entity.params.budget_ns;
+  if (spend_rate > allowed_rate) {
+    entity.deadline_ns = now_ns + entity.params.period_ns;
+    entity.remaining_ns = entity.params.budget_ns;
+  }
+}
+
 void Dispatcher::charge(uint64_t now_ns) {
   if (!current_) return;
   uint64_t ran = now_ns > current_since_ns_ ? now_ns - current_since_ns_ : 0;
@@ -69,6 +83,10 @@ Dispatcher::Decision Dispatcher::pick(uint64_t now_ns) {
     SchedEntity& e = *entities_[i];
     if (e.params.budget_ns == 0) continue;
     replenish(e, now_ns);
+    if (e.boosted) {
+      wake_reservation(e, now_ns);
+      e.boosted = false;
+    }
     if (e.runnable && e.remaining_ns > 0 && (!earliest || e.deadline_ns < earliest->deadline_ns)) earliest = &e;
     // A reservation waiting for its next period may preempt whatever runs then.
     if (e.runnable && e.remaining_ns == 0 && e.deadline_ns < next_replenishment) next_replenishment = e.deadline_ns;

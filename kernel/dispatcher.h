@@ -4,7 +4,8 @@
 // robin in fixed quanta, only when no reservation with budget is runnable).
 // A best-effort vCPU that wakes up from blocking is boosted: it preempts its
 // best-effort peers once, so interrupt-driven work is not stuck behind a
-// CPU-bound vCPU's quantum.
+// CPU-bound vCPU's quantum. A reservation that wakes up follows the
+// constant-bandwidth-server rule instead.
 // The policy — who gets which budget — belongs to the scheduler service; the
 // core only enforces it. Times are nanoseconds on a monotonic clock.
 #pragma once
@@ -28,7 +29,7 @@ struct SchedEntity {
   uint64_t remaining_ns = 0;  // budget left in the current period
   uint64_t deadline_ns = 0;   // end of the current period
   bool runnable = false;
-  bool boosted = false;  // woke up since it last ran; cleared when picked
+  bool boosted = false;  // woke up since it last ran; cleared by the next pick
   void* owner = nullptr;  // the vCPU it schedules; opaque to the dispatcher
 };
 
@@ -61,6 +62,7 @@ class Dispatcher final {
 
  private:
   void replenish(SchedEntity& entity, uint64_t now_ns);
+  void wake_reservation(SchedEntity& entity, uint64_t now_ns);
   void charge(uint64_t now_ns);
 
   SchedEntity* entities_[kMaxEntities] = {};

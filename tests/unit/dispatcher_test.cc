@@ -74,6 +74,35 @@ TEST(Dispatcher, BudgetLeftAtTheDeadlineIsNotCarriedOver) {
   EXPECT_EQ(late.next_event_ns, 10 * kMs) << "stops at its deadline, not after 5 ms";
 }
 
+TEST(Dispatcher, WakingReservationStartsAFreshPeriodWhenItsBudgetWouldOverrun) {
+  Dispatcher d;
+  SchedEntity rt = reservation(4, 10);
+  rt.runnable = false;
+  ASSERT_TRUE(d.add(rt, 0).is_ok());
+  d.pick(0);
+  rt.runnable = true;
+  rt.boosted = true;  // wakes at 8 ms with 4 ms left and 2 ms to its deadline
+  auto woken = d.pick(8 * kMs);
+  EXPECT_EQ(woken.next, &rt);
+  EXPECT_EQ(rt.deadline_ns, 18 * kMs);
+  EXPECT_EQ(rt.remaining_ns, 4 * kMs);
+  EXPECT_FALSE(rt.boosted);
+}
+
+TEST(Dispatcher, WakingReservationKeepsItsPeriodWhenTheRateAllows) {
+  Dispatcher d;
+  SchedEntity rt = reservation(2, 10);
+  ASSERT_TRUE(d.add(rt, 0).is_ok());
+  EXPECT_EQ(d.pick(0).next, &rt);
+  rt.runnable = false;  // blocks after 1 ms
+  EXPECT_EQ(d.pick(1 * kMs).next, nullptr);
+  rt.runnable = true;
+  rt.boosted = true;  // wakes at 2 ms: 1 ms left over 8 ms is within 2/10
+  EXPECT_EQ(d.pick(2 * kMs).next, &rt);
+  EXPECT_EQ(rt.deadline_ns, 10 * kMs);
+  EXPECT_EQ(rt.remaining_ns, 1 * kMs);
+}
+
 TEST(Dispatcher, HardReservationDoesNotRunBeyondBudget) {
   Dispatcher d;
   SchedEntity rt = reservation(2, 10);
