@@ -11,6 +11,7 @@
 #include "sdk/runtime/gic.h"
 #include "sdk/runtime/hypercall.h"
 #include "sdk/runtime/sysreg.h"
+#include "tests/domains/timer_rate.h"
 
 using namespace septum::sdk;
 
@@ -98,4 +99,8 @@ void domain_main() {
   }
   print("ipi: secondaries are OFF again (AFFINITY_INFO)\n");
   if (ok) print("ipi: all {} vCPUs exchanged IPIs\n", n);
+  if (boot_arg("timer_hz")) {
+    timer_rate::measure(0);
+    timer_rate::check(1);
+  }
 }
