@@ -95,6 +95,17 @@ def qemu_command(args, blob_elf=None):
     return cmd
 
 
+def failure_in(output, chunk_length, failures):
+    """The first of `failures` (bytes) in the newest output, or None.
+
+    A failure text may straddle chunks, so the tail searched is the new chunk
+    plus what could hold the start of the longest failure text.
+    """
+    longest = max((len(f) for f in failures), default=0)
+    window = output[max(0, len(output) - chunk_length - longest):]
+    return next((f for f in failures if f in window), None)
+
+
 class Timeout(Exception):
     """QEMU's console stayed open past the deadline; QEMU has been killed."""
 

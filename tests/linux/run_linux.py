@@ -80,7 +80,6 @@ class Run:
         expected = [m.encode() for m in self.args.expect]
         timed = [m.encode() for m in self.args.time_to]
         failures = [m.encode() for m in self.args.fail_on or DEFAULT_FAILURES]
-        longest_failure = max(len(f) for f in failures)
         output = self.qemu.output
         search_from = 0
         try:
@@ -89,13 +88,11 @@ class Run:
                 for text in [t for t in timed if t in output]:
                     self.log(f"{now - self.started:.2f} s from QEMU launch to {text.decode()!r}")
                     timed.remove(text)
-                # A failure text may straddle chunks: search the tail that could hold one.
-                window = output[max(0, len(output) - len(chunk) - longest_failure):]
-                for failure in failures:
-                    if failure in window:
-                        self.qemu.kill()
-                        self.log(f"saw {failure.decode()!r}; QEMU stopped")
-                        return EXIT_FAILED
+                failure = qemu_runner.failure_in(output, len(chunk), failures)
+                if failure:
+                    self.qemu.kill()
+                    self.log(f"saw {failure.decode()!r}; QEMU stopped")
+                    return EXIT_FAILED
                 while expected:
                     at = output.find(expected[0], search_from)
                     if at < 0:

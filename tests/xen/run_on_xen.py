@@ -161,7 +161,6 @@ class Run:
         missing = [m.encode() for m in self.args.expect]
         timed = [m.encode() for m in self.args.time_to]
         failures = [m.encode() for m in self.args.fail_on or DEFAULT_FAILURES]
-        longest_failure = max(len(f) for f in failures)
         output = self.qemu.output
         console = self.qemu.console(self.args.timeout)
         try:
@@ -169,11 +168,9 @@ class Run:
                 chunk = next(console, None)
                 if chunk is None:
                     return self.verdict(EXIT_FAILED, f"QEMU exited with status {self.qemu.wait()}", missing)
-                # A failure text may straddle chunks: search the tail that could hold one.
-                window = output[max(0, len(output) - len(chunk) - longest_failure):]
-                for failure in failures:
-                    if failure in window:
-                        return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
+                failure = qemu_runner.failure_in(output, len(chunk), failures)
+                if failure:
+                    return self.verdict(EXIT_FAILED, f"saw {failure.decode()!r}", missing)
                 missing = [m for m in missing if m not in output]
                 if timed:
                     self.report_times(timed)

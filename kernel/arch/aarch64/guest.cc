@@ -916,8 +916,17 @@ Status create_domain(Domain& d, uint32_t id, const abi::BootPackDomain& spec, co
     auto* p = reinterpret_cast<uint64_t*>(d.chunks[i].pa);
     for (uint64_t w = 0; w < d.chunks[i].size / 8; ++w) p[w] = 0;
   }
+  // Page by page: guest RAM is contiguous only within a chunk.
   auto copy_in = [&](uint64_t dst_ipa, const uint8_t* src, uint64_t size) {
-    for (uint64_t i = 0; i < size; ++i) *reinterpret_cast<uint8_t*>(d.ram_pa(dst_ipa + i)) = src[i];
+    while (size > 0) {
+      uint64_t n = 0x1000 - (dst_ipa & 0xfff);
+      if (n > size) n = size;
+      auto* dst = reinterpret_cast<uint8_t*>(d.ram_pa(dst_ipa));
+      for (uint64_t i = 0; i < n; ++i) dst[i] = src[i];
+      dst_ipa += n;
+      src += n;
+      size -= n;
+    }
   };
   copy_in(spec.image_ipa, pack.image(id).data(), pack.image(id).size());
   copy_in(spec.dtb_ipa, pack.device_tree(id).data(), pack.device_tree(id).size());
